@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { resolveDataDir } from '../../server/data-dir.js';
+import { serverLogger } from '../../server/logger.js';
+import { startServer } from '../../server/server.js';
+import { print } from '../context.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run all services in the foreground until SIGINT or SIGTERM')
+    .action(async (_opts, cmd: Command) => {
+      const dataDir = resolveDataDir(cmd.optsWithGlobals<{ data?: string }>().data);
+      const log = serverLogger(dataDir);
+      const server = await startServer(dataDir, log, print);
+      print(`Postroom is running on ${dataDir} (pid ${process.pid}).`);
+      for (const s of server.services) print(`  ${s.name}: ${s.describe()}`);
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: NodeJS.Signals) => {
+          log.info({ signal: sig }, 'stopping');
+          server.stop().then(resolve, (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            resolve();
+          });
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      });
+      // Let pino's transport flush before the process ends.
+      await new Promise<void>((resolve) => log.flush(() => resolve()));
+    });
+}

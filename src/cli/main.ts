@@ -1,0 +1,34 @@
+/** The `postroom` command. Each subcommand lives in commands/; this file only wires them up. */
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../errors.js';
+import { registerConfig } from './commands/config.js';
+import { registerDeliver } from './commands/deliver.js';
+import { registerMailbox } from './commands/mailbox.js';
+import { registerStart } from './commands/start.js';
+import { registerUser } from './commands/user.js';
+
+const program = new Command('postroom')
+  .description('Postroom: the small-office mail server that delivers each message to each person exactly once.')
+  .option('--data <dir>', 'data directory (default: $POSTROOM_DATA, else ./data)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStart(program);
+registerConfig(program);
+registerUser(program);
+registerDeliver(program);
+registerMailbox(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`postroom: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`postroom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import type { Source } from '../store/interfaces.js';
+
+const WITH: Record<Source['kind'], string> = {
+  cli: 'local',
+  collector: 'POP3/IMAP',
+  smtp: 'ESMTP',
+  submission: 'ESMTPSA',
+  list: 'list expansion',
+};
+
+/** The Received: line (RFC 5321 4.4) Postroom prepends, naming the door the message came in by. */
+export function receivedHeader(source: Source, hostname: string, at: Date, forAddress?: string): Buffer {
+  const clean = (s: string) => s.replace(/[\r\n()]+/g, ' ').trim();
+  const proto = source.kind === 'collector' && typeof source.detail?.protocol === 'string' ? String(source.detail.protocol).toUpperCase() : WITH[source.kind];
+  const remote = source.remoteId ? ` ${clean(source.remoteId)}` : '';
+  const date = at.toUTCString().replace(/GMT$/, '+0000');
+  const id = randomBytes(6).toString('hex');
+  const forPart = forAddress ? `\r\n\tfor <${clean(forAddress)}>` : '';
+  return Buffer.from(`Received: from ${clean(source.name)} (${source.kind}${remote})\r\n\tby ${clean(hostname)} (Postroom) with ${proto} id ${id}${forPart};\r\n\t${date}\r\n`);
+}

@@ -1,0 +1,148 @@
+/**
+ * Watches a message go by, chunk by chunk, without ever holding it whole: keeps the header block
+ * (up to a limit), hashes the body normalized for line endings, and counts the octets the message
+ * will take on the wire once every bare LF is sent as CRLF.
+ *
+ * Anything is accepted: bare LF, bare CR, NUL bytes, 8-bit, no header/body separator at all.
+ */
+import { createHash } from 'node:crypto';
+
+const LF = 10;
+const CR = 13;
+/** Header blocks larger than this are kept whole in the stored message but parsed only this far. */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
+export class MessageScanner {
+  private headerChunks: Buffer[] = [];
+  private headerLength = 0;
+  private inHeader = true;
+  private header: Buffer | null = null;
+  private readonly body = new BodyHasher();
+  private size = 0;
+  private bareLf = 0;
+  private lastByte = -1;
+
+  update(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.countWire(chunk);
+    this.size += chunk.length;
+    if (!this.inHeader) {
+      this.body.update(chunk);
+      return;
+    }
+    this.headerChunks.push(chunk);
+    const searchFrom = Math.max(0, this.headerLength - 3);
+    this.headerLength += chunk.length;
+    const all = this.headerChunks.length === 1 ? chunk : Buffer.concat(this.headerChunks);
+    this.headerChunks = [all];
+    const end = findHeaderEnd(all, searchFrom);
+    if (end) {
+      this.finishHeader(all.subarray(0, end.headerEnd), all.subarray(end.bodyStart));
+    } else if (this.headerLength > MAX_HEADER_BYTES) {
+      // No end of header in sight: parse what we have, hash the rest as body.
+      this.finishHeader(all.subarray(0, MAX_HEADER_BYTES), all.subarray(MAX_HEADER_BYTES));
+    }
+  }
+
+  private finishHeader(header: Buffer, rest: Buffer): void {
+    this.header = Buffer.from(header);
+    this.headerChunks = [];
+    this.inHeader = false;
+    this.body.update(rest);
+  }
+
+  private countWire(chunk: Buffer): void {
+    let i = chunk.indexOf(LF);
+    while (i !== -1) {
+      const prev = i === 0 ? this.lastByte : chunk[i - 1];
+      if (prev !== CR) this.bareLf++;
+      i = chunk.indexOf(LF, i + 1);
+    }
+    this.lastByte = chunk[chunk.length - 1]!;
+  }
+
+  /** Ends the scan. A message that never had a blank line is all header. */
+  finish(): { header: Buffer; bodyHash: string; size: number; wireSize: number } {
+    if (this.inHeader) {
+      const all = Buffer.concat(this.headerChunks);
+      this.header = all.subarray(0, MAX_HEADER_BYTES);
+      this.body.update(all.subarray(MAX_HEADER_BYTES));
+      this.inHeader = false;
+    }
+    return { header: this.header ?? Buffer.alloc(0), bodyHash: this.body.digest(), size: this.size, wireSize: this.size + this.bareLf };
+  }
+}
+
+/** Finds the blank line that ends the header: LF LF or LF CR LF (also at the very start). */
+function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; bodyStart: number } | null {
+  if (from === 0) {
+    if (buf[0] === LF) return { headerEnd: 0, bodyStart: 1 };
+    if (buf[0] === CR && buf[1] === LF) return { headerEnd: 0, bodyStart: 2 };
+  }
+  let i = buf.indexOf(LF, from);
+  while (i !== -1) {
+    if (buf[i + 1] === LF) return { headerEnd: i + 1, bodyStart: i + 2 };
+    if (buf[i + 1] === CR && buf[i + 2] === LF) return { headerEnd: i + 1, bodyStart: i + 3 };
+    i = buf.indexOf(LF, i + 1);
+  }
+  return null;
+}
+
+/**
+ * sha256 of the body with CRLF read as LF and trailing line breaks ignored, so the same body stored
+ * by two ISPs with different line endings hashes the same.
+ */
+class BodyHasher {
+  private readonly hash = createHash('sha256');
+  private pendingCr = false;
+  private pendingNewlines = 0;
+
+  update(chunk: Buffer): void {
+    let pos = 0;
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (chunk[0] !== LF) this.emit(Buffer.from([CR]));
+    }
+    while (pos < chunk.length) {
+      const cr = chunk.indexOf(CR, pos);
+      if (cr === -1) {
+        this.emit(chunk.subarray(pos));
+        return;
+      }
+      if (cr === chunk.length - 1) {
+        this.emit(chunk.subarray(pos, cr));
+        this.pendingCr = true;
+        return;
+      }
+      if (chunk[cr + 1] === LF) {
+        this.emit(chunk.subarray(pos, cr));
+        pos = cr + 1;
+      } else {
+        this.emit(chunk.subarray(pos, cr + 1));
+        pos = cr + 1;
+      }
+    }
+  }
+
+  /** Feeds normalized bytes, holding back a run of trailing LFs until more content follows. */
+  private emit(data: Buffer): void {
+    if (data.length === 0) return;
+    let end = data.length;
+    while (end > 0 && data[end - 1] === LF) end--;
+    if (end === 0) {
+      this.pendingNewlines += data.length;
+      return;
+    }
+    if (this.pendingNewlines > 0) {
+      this.hash.update(Buffer.alloc(this.pendingNewlines, LF));
+      this.pendingNewlines = 0;
+    }
+    this.hash.update(data.subarray(0, end));
+    this.pendingNewlines = data.length - end;
+  }
+
+  digest(): string {
+    if (this.pendingCr) this.hash.update(Buffer.from([CR]));
+    return this.hash.digest('hex');
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The store contract. Every backend (store/sqlite today, store/postgres later, with the same file
+ * names) implements these interfaces and passes the same contract tests (test/store/contract.ts).
+ *
+ * Every method is atomic: it either happens whole or not at all. Protocol code and the pipeline
+ * talk to these interfaces only, never to SQL.
+ */
+import type { CollectorConfig, ListConfig, Settings } from '../config/schema.js';
+
+/** A local user as stored. `passwordHash` is an argon2 PHC string, or null (login disabled). */
+export interface UserRecord {
+  name: string;
+  addresses: string[];
+  admin: boolean;
+  passwordHash: string | null;
+}
+
+/** A folder of one user. `uidValidity`/`uidNext` follow IMAP (RFC 3501 2.3.1.1). */
+export interface MailboxRecord {
+  id: number;
+  owner: string;
+  name: string;
+  specialUse: string | null;
+  uidValidity: number;
+  uidNext: number;
+  messageCount: number;
+}
+
+/** One message in one mailbox. The bytes live in the blob store under `blob`. */
+export interface MessageRecord {
+  id: number;
+  mailboxId: number;
+  uid: number;
+  blob: string;
+  /** Stored octets. */
+  size: number;
+  /** Octets once every bare LF is served as CRLF: what POP3 LIST and IMAP RFC822.SIZE announce. */
+  wireSize: number;
+  internalDate: number;
+  flags: string[];
+  ingestId: number;
+  subject: string | null;
+  from: string | null;
+  messageId: string | null;
+}
+
+/** How a message entered: which door, and what the door knows about it. */
+export interface Source {
+  kind: 'cli' | 'collector' | 'smtp' | 'submission' | 'list';
+  /** Human-readable name of the door: collector name, client address, list name. */
+  name: string;
+  /** Remote identity of a fetched copy (collector/UIDL or UIDVALIDITY/UID), when there is one. */
+  remoteId?: string;
+  /** Anything else worth keeping for diagnosis (session id, authenticated user...). */
+  detail?: Record<string, unknown>;
+}
+
+/** Facts the pipeline learned about a spooled message, stored once per ingest. */
+export interface IngestRecord {
+  source: Source;
+  receivedAt: number;
+  blob: string;
+  size: number;
+  wireSize: number;
+  /** Normalized Message-ID, or null when the message has none. */
+  messageId: string | null;
+  /** Content fingerprint: origin headers and body, without per-copy trace headers. */
+  fingerprint: string;
+  subject: string | null;
+  from: string | null;
+  /** The routing decision, for diagnosis. */
+  routing: unknown;
+}
+
+export type DeliveryOutcome = 'delivered' | 'held' | 'suppressed';
+
+/** What an earlier delivery to the same recipient looked like (dedupe ledger row). */
+export interface LedgerMatch {
+  deliveryId: number;
+  messageId: string | null;
+  fingerprint: string;
+  at: number;
+}
+
+/**
+ * Decides, inside the delivery transaction, what happens to one recipient's copy given the ledger
+ * rows that match it. Pure: the store calls it while it holds the write lock.
+ */
+export type DedupeDecider = (matches: LedgerMatch[]) => { outcome: DeliveryOutcome; reason: string };
+
+export interface RecipientDelivery {
+  /** Local user name. */
+  user: string;
+  /** How this recipient was found (address, list, routing rule): kept as provenance. */
+  via: string;
+  decide: DedupeDecider;
+}
+
+export interface DeliveryResult {
+  user: string;
+  outcome: DeliveryOutcome;
+  reason: string;
+  deliveryId: number;
+  mailbox: string | null;
+  uid: number | null;
+}
+
+/** The deliveries of one message: ledger check, mailbox insert and ledger write in one transaction. */
+export interface DeliveryStore {
+  /**
+   * Records the ingest and, per recipient and atomically: looks up ledger rows of that recipient
+   * with the same Message-ID or fingerprint received since `windowStart`, asks `decide`, then
+   * inserts the mailbox row (INBOX for delivered, "Possible duplicates" for held) together with
+   * the ledger row and the provenance row. Either all recipients commit or none.
+   */
+  deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number): Promise<{ ingestId: number; results: DeliveryResult[] }>;
+  /** The deliveries of one ingest, for diagnosis. */
+  deliveriesOf(ingestId: number): Promise<Array<{ user: string; outcome: DeliveryOutcome; reason: string; via: string; at: number }>>;
+}
+
+export interface UserStore {
+  get(name: string): Promise<UserRecord | undefined>;
+  /** A user by name or by any of their addresses (case-insensitive), as users log in. */
+  findByLogin(login: string): Promise<UserRecord | undefined>;
+  list(): Promise<UserRecord[]>;
+  /** Creates the user, or fails with a UsageError when the name or an address is taken. */
+  add(user: UserRecord): Promise<void>;
+  setPassword(name: string, passwordHash: string): Promise<void>;
+  /** Removes the login and addresses; the mailboxes and their messages are kept. */
+  remove(name: string): Promise<boolean>;
+}
+
+export interface MailboxStore {
+  /** The user's folders, created on first use (INBOX, Sent, Drafts, Trash, Junk, Possible duplicates). */
+  list(owner: string): Promise<MailboxRecord[]>;
+  messages(mailboxId: number): Promise<MessageRecord[]>;
+}
+
+/** Who owns an address: a user or a list. */
+export type AddressOwner = { kind: 'user'; name: string } | { kind: 'list'; name: string };
+
+/** Everything `config apply` manages, as one snapshot. */
+export interface ConfigState {
+  settings: Settings;
+  users: UserRecord[];
+  lists: ListConfig[];
+  collectors: CollectorConfig[];
+}
+
+export interface ConfigStore {
+  settings(): Promise<Settings>;
+  /** Bumped by every configuration change: a running server polls it to reload. */
+  generation(): Promise<number>;
+  snapshot(): Promise<ConfigState>;
+  /**
+   * Replaces the whole configuration in one transaction. `plan` receives the current state read
+   * inside the transaction and returns the new state and the list of changes it made; nothing is
+   * written when it throws or returns no changes.
+   */
+  replace(plan: (current: ConfigState) => { next: ConfigState; changes: string[] }): Promise<string[]>;
+  /** Resolves an address to its owner, or undefined. */
+  ownerOf(address: string): Promise<AddressOwner | undefined>;
+  list(name: string): Promise<ListConfig | undefined>;
+}
+
+/** The whole store. */
+export interface Store {
+  users: UserStore;
+  mailboxes: MailboxStore;
+  deliveries: DeliveryStore;
+  config: ConfigStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,94 @@
+import type { DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
+import type { Db } from './database.js';
+import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
+
+export class SqliteDeliveryStore implements DeliveryStore {
+  constructor(private readonly db: Db) {}
+
+  async deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number): Promise<{ ingestId: number; results: DeliveryResult[] }> {
+    const db = this.db;
+    const run = db.transaction(() => {
+      const ingestId = Number(
+        db
+          .prepare(
+            `INSERT INTO ingests (received_at, source_kind, source_name, remote_id, source_detail, blob, size, wire_size,
+                                  message_id, fingerprint, subject, sender, routing)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            ingest.receivedAt,
+            ingest.source.kind,
+            ingest.source.name,
+            ingest.source.remoteId ?? null,
+            ingest.source.detail ? JSON.stringify(ingest.source.detail) : null,
+            ingest.blob,
+            ingest.size,
+            ingest.wireSize,
+            ingest.messageId,
+            ingest.fingerprint,
+            ingest.subject,
+            ingest.from,
+            JSON.stringify(ingest.routing ?? null),
+          ).lastInsertRowid,
+      );
+      const results: DeliveryResult[] = [];
+      for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
+      return { ingestId, results };
+    });
+    // IMMEDIATE: take the write lock before reading the ledger, so two processes delivering the
+    // same message cannot both see "not yet delivered".
+    return run.immediate();
+  }
+
+  private deliverOne(ingestId: number, ingest: IngestRecord, r: RecipientDelivery, windowStart: number): DeliveryResult {
+    const db = this.db;
+    const matches = db
+      .prepare(
+        `SELECT delivery_id AS deliveryId, message_id AS messageId, fingerprint, at FROM ledger
+         WHERE recipient = ? AND at >= ? AND (fingerprint = ? OR (message_id IS NOT NULL AND message_id = ?))
+         ORDER BY at`,
+      )
+      .all(r.user, windowStart, ingest.fingerprint, ingest.messageId) as LedgerMatch[];
+    const { outcome, reason } = r.decide(matches);
+    const at = Date.now();
+    let messageRow: number | null = null;
+    let mailbox: string | null = null;
+    let uid: number | null = null;
+    if (outcome !== 'suppressed') {
+      ensureMailboxes(db, r.user);
+      mailbox = outcome === 'held' ? HELD_MAILBOX : 'INBOX';
+      const box = db.prepare('SELECT id, uid_next FROM mailboxes WHERE owner = ? AND name = ?').get(r.user, mailbox) as { id: number; uid_next: number };
+      uid = box.uid_next;
+      db.prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = ?').run(box.id);
+      messageRow = Number(
+        db
+          .prepare(
+            `INSERT INTO messages (mailbox_id, uid, ingest_id, blob, size, wire_size, internal_date, flags)
+             VALUES (?, ?, ?, ?, ?, ?, ?, '')`,
+          )
+          .run(box.id, uid, ingestId, ingest.blob, ingest.size, ingest.wireSize, ingest.receivedAt).lastInsertRowid,
+      );
+    }
+    const deliveryId = Number(
+      db
+        .prepare('INSERT INTO deliveries (ingest_id, recipient, via, outcome, reason, message_row, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(ingestId, r.user, r.via, outcome, reason, messageRow, at).lastInsertRowid,
+    );
+    if (outcome !== 'suppressed') {
+      db.prepare('INSERT INTO ledger (recipient, message_id, fingerprint, at, delivery_id) VALUES (?, ?, ?, ?, ?)').run(
+        r.user,
+        ingest.messageId,
+        ingest.fingerprint,
+        at,
+        deliveryId,
+      );
+    }
+    return { user: r.user, outcome, reason, deliveryId, mailbox, uid };
+  }
+
+  async deliveriesOf(ingestId: number) {
+    return this.db
+      .prepare('SELECT recipient AS user, outcome, reason, via, at FROM deliveries WHERE ingest_id = ? ORDER BY id')
+      .all(ingestId) as Array<{ user: string; outcome: 'delivered' | 'held' | 'suppressed'; reason: string; via: string; at: number }>;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Store } from '../interfaces.js';
+import { SqliteConfigStore } from './config.js';
+import { openDatabase, type Db } from './database.js';
+import { SqliteDeliveryStore } from './deliveries.js';
+import { SqliteMailboxStore } from './mailboxes.js';
+import { SqliteUserStore } from './users.js';
+
+/** The embedded default store: one SQLite file. */
+export class SqliteStore implements Store {
+  readonly db: Db;
+  readonly users: SqliteUserStore;
+  readonly mailboxes: SqliteMailboxStore;
+  readonly deliveries: SqliteDeliveryStore;
+  readonly config: SqliteConfigStore;
+
+  constructor(file: string) {
+    this.db = openDatabase(file);
+    this.users = new SqliteUserStore(this.db);
+    this.mailboxes = new SqliteMailboxStore(this.db);
+    this.deliveries = new SqliteDeliveryStore(this.db);
+    this.config = new SqliteConfigStore(this.db);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` counts how many ran.
+ * Append new entries; never edit one that has shipped.
+ */
+export const migrations: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  INSERT INTO meta (key, value) VALUES ('config_generation', '0');
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT,
+    admin INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE addresses (
+    address TEXT PRIMARY KEY COLLATE NOCASE,
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('user', 'list')),
+    owner TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX addresses_owner ON addresses (owner_kind, owner);
+  CREATE TABLE lists (name TEXT PRIMARY KEY, config TEXT NOT NULL);
+  CREATE TABLE collectors (name TEXT PRIMARY KEY, position INTEGER NOT NULL, config TEXT NOT NULL);
+
+  -- Mailboxes belong to a user name, not to a users row: removing a login never removes mail.
+  CREATE TABLE mailboxes (
+    id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    special_use TEXT,
+    uid_validity INTEGER NOT NULL,
+    uid_next INTEGER NOT NULL DEFAULT 1,
+    subscribed INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (owner, name)
+  );
+
+  CREATE TABLE ingests (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    source_kind TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    remote_id TEXT,
+    source_detail TEXT,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    wire_size INTEGER NOT NULL,
+    message_id TEXT,
+    fingerprint TEXT NOT NULL,
+    subject TEXT,
+    sender TEXT,
+    routing TEXT
+  );
+  CREATE INDEX ingests_message_id ON ingests (message_id);
+  CREATE INDEX ingests_received ON ingests (received_at);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id),
+    uid INTEGER NOT NULL,
+    ingest_id INTEGER NOT NULL REFERENCES ingests (id),
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    wire_size INTEGER NOT NULL,
+    internal_date INTEGER NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    UNIQUE (mailbox_id, uid)
+  );
+  CREATE INDEX messages_blob ON messages (blob);
+
+  -- One row per recipient per ingest: the provenance of every copy, delivered, held or suppressed.
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    ingest_id INTEGER NOT NULL REFERENCES ingests (id),
+    recipient TEXT NOT NULL,
+    via TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'held', 'suppressed')),
+    reason TEXT NOT NULL,
+    message_row INTEGER REFERENCES messages (id),
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_ingest ON deliveries (ingest_id);
+
+  -- The dedupe ledger: what each recipient already got, written in the same transaction as the copy.
+  CREATE TABLE ledger (
+    recipient TEXT NOT NULL,
+    message_id TEXT,
+    fingerprint TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries (id)
+  );
+  CREATE INDEX ledger_message_id ON ledger (recipient, message_id, at);
+  CREATE INDEX ledger_fingerprint ON ledger (recipient, fingerprint, at);
+  `,
+];
