@@ -24,10 +24,10 @@ export interface LockHolder {
 export function acquireInstanceLock(dataDir: string): InstanceLock {
   const lockFile = path.join(dataDir, 'server.lock');
   const pidFile = path.join(dataDir, 'server.pid');
-  const db = new Database(lockFile);
-  db.pragma('journal_mode = DELETE');
-  db.pragma('busy_timeout = 0');
+  const db = new Database(lockFile, { timeout: 0 });
   try {
+    // Reading the journal mode already needs a shared lock, so it fails too while a server holds it.
+    db.pragma('journal_mode = DELETE');
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();

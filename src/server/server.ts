@@ -61,7 +61,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
       log.info({ generation: g }, 'configuration reloaded');
     };
 
-    log.info({ dataDir, pid: process.pid, services: services.map((s) => `${s.name}: ${s.describe()}`) }, 'Postroom started');
+    log.info({ dataDir, services: services.map((s) => `${s.name}: ${s.describe()}`) }, 'Postroom started');
     let stopped = false;
     return {
       ctx,
