@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { MAX_HEADER_BYTES, MessageScanner } from '../../src/pipeline/scan.js';
+
+function scan(chunks: Buffer[]) {
+  const s = new MessageScanner();
+  for (const c of chunks) s.update(c);
+  return s.finish();
+}
+
+function splitAt(buf: Buffer, offsets: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const o of offsets) {
+    out.push(buf.subarray(prev, o));
+    prev = o;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+describe('MessageScanner', () => {
+  const crlf = Buffer.from('From: a@b.c\r\nSubject: hi\r\n\r\nline 1\r\nline 2\r\n');
+  const lf = Buffer.from('From: a@b.c\nSubject: hi\n\nline 1\nline 2\n');
+
+  it('finds the header and hashes the body the same for CRLF and LF', () => {
+    const a = scan([crlf]);
+    const b = scan([lf]);
+    assert.equal(a.header.toString(), 'From: a@b.c\r\nSubject: hi\r\n');
+    assert.equal(b.header.toString(), 'From: a@b.c\nSubject: hi\n');
+    assert.equal(a.bodyHash, b.bodyHash);
+    assert.equal(a.bodyHash, createHash('sha256').update('line 1\nline 2').digest('hex'));
+  });
+
+  it('gives the same result whatever the chunking (every split point)', () => {
+    for (const msg of [crlf, lf]) {
+      const whole = scan([msg]);
+      for (let i = 0; i <= msg.length; i++) {
+        for (const j of [i, Math.min(msg.length, i + 1), Math.min(msg.length, i + 2)]) {
+          const r = scan(splitAt(msg, [i, j]));
+          assert.deepEqual(r, whole, `split at ${i},${j}`);
+        }
+      }
+    }
+  });
+
+  it('counts wire size: bare LF becomes CRLF, CRLF stays', () => {
+    assert.equal(scan([lf]).wireSize, lf.length + 5);
+    assert.equal(scan([crlf]).wireSize, crlf.length);
+    const mixed = Buffer.from('A: b\r\n\nx\ny\r\n');
+    assert.equal(scan([mixed]).wireSize, mixed.length + 2);
+    assert.equal(scan(splitAt(mixed, [5, 6])).wireSize, mixed.length + 2);
+  });
+
+  it('ignores trailing line breaks in the body hash but not inner ones', () => {
+    const a = scan([Buffer.from('A: b\n\nx\n\n\n')]).bodyHash;
+    const b = scan([Buffer.from('A: b\n\nx')]).bodyHash;
+    const c = scan([Buffer.from('A: b\n\nx\n\ny')]).bodyHash;
+    assert.equal(a, b);
+    assert.notEqual(b, c);
+  });
+
+  it('treats a message without a blank line as all header, and an empty header as body only', () => {
+    const r = scan([Buffer.from('Subject: only header\n')]);
+    assert.equal(r.header.toString(), 'Subject: only header\n');
+    const e = scan([Buffer.from('\nbody only\n')]);
+    assert.equal(e.header.length, 0);
+    assert.equal(e.bodyHash, createHash('sha256').update('body only').digest('hex'));
+  });
+
+  it('keeps bare CR, NUL and 8-bit bytes in the body hash', () => {
+    const a = scan([Buffer.from([0x41, 0x3a, 0x20, 0x62, 0x0a, 0x0a, 0x00, 0xff, 0x0d, 0x41])]);
+    const b = scan([Buffer.from([0x41, 0x3a, 0x20, 0x62, 0x0a, 0x0a, 0x00, 0xff, 0x41])]);
+    assert.notEqual(a.bodyHash, b.bodyHash);
+  });
+
+  it('stops collecting header at the limit and hashes the rest as body', () => {
+    const huge = Buffer.concat([Buffer.from('X-Big: '), Buffer.alloc(MAX_HEADER_BYTES + 100, 'a')]);
+    const chunks = splitAt(huge, [65536, 131072, 500000]);
+    const r = scan(chunks);
+    assert.equal(r.header.length, MAX_HEADER_BYTES);
+    assert.equal(r.size, huge.length);
+  });
+});
