@@ -104,8 +104,8 @@ function diffNamed<T extends { name: string }>(kind: string, before: T[], after:
     else if (!isDeepStrictEqual(prev, x)) changes.push(`${kind} ${name}: ${describe(prev, x)}`);
   }
   for (const name of old.keys()) if (!now.has(name)) changes.push(`${kind} ${name}: removed${kind === 'user' ? ' (their mailboxes are kept)' : ''}`);
-  // Order matters for collectors (it is the order they run in).
-  if (changes.length === start && !isDeepStrictEqual([...old.keys()], [...now.keys()])) changes.push(`${kind}s: reordered`);
+  // Order matters for collectors only (it is the order they run in); users and lists are sets.
+  if (kind === 'collector' && changes.length === start && !isDeepStrictEqual([...old.keys()], [...now.keys()])) changes.push(`${kind}s: reordered`);
 }
 
 function describeUserChange(a: UserRecord, b: UserRecord): string {
