@@ -169,5 +169,44 @@ export interface Store {
   mailboxes: MailboxStore;
   deliveries: DeliveryStore;
   config: ConfigStore;
+  maildrops: Pop3MaildropStore;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// POP3 maildrops (src/access/pop3). A maildrop is the INBOX of one user, seen as RFC 1939 sees it.
+
+/** One message of a maildrop snapshot. */
+export interface MaildropMessage {
+  /** The message row: what `expunge` takes. */
+  id: number;
+  /** IMAP UID in the INBOX; with the mailbox's UIDVALIDITY it makes the POP3 UIDL. */
+  uid: number;
+  blob: string;
+  /** Stored octets. */
+  size: number;
+  /** Octets with every bare LF sent as CRLF (see MessageRecord.wireSize). */
+  wireSize: number;
+}
+
+/** A user's INBOX at one instant, in arrival (UID) order. */
+export interface MaildropSnapshot {
+  mailboxId: number;
+  uidValidity: number;
+  messages: MaildropMessage[];
+}
+
+/**
+ * What the POP3 server needs from the store. It never sees mail arrive during a session (RFC 1939
+ * lets a maildrop be a snapshot), and it removes messages only at UPDATE, all of them or none.
+ */
+export interface Pop3MaildropStore {
+  /** The user's INBOX now (created on first use), ordered by UID. */
+  snapshot(owner: string): Promise<MaildropSnapshot>;
+  /**
+   * Removes the given messages of the mailbox in one transaction and returns how many were
+   * removed. Ids that are already gone (another client removed them) are skipped, not an error.
+   * Provenance rows stay; they just no longer point at a copy.
+   */
+  expunge(mailboxId: number, messageIds: number[]): Promise<number>;
 }

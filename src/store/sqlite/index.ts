@@ -3,6 +3,7 @@ import { SqliteConfigStore } from './config.js';
 import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
 import { SqliteMailboxStore } from './mailboxes.js';
+import { SqliteMaildropStore } from './maildrop.js';
 import { SqliteUserStore } from './users.js';
 
 /** The embedded default store: one SQLite file. */
@@ -12,6 +13,7 @@ export class SqliteStore implements Store {
   readonly mailboxes: SqliteMailboxStore;
   readonly deliveries: SqliteDeliveryStore;
   readonly config: SqliteConfigStore;
+  readonly maildrops: SqliteMaildropStore;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -19,6 +21,7 @@ export class SqliteStore implements Store {
     this.mailboxes = new SqliteMailboxStore(this.db);
     this.deliveries = new SqliteDeliveryStore(this.db);
     this.config = new SqliteConfigStore(this.db);
+    this.maildrops = new SqliteMaildropStore(this.db);
   }
 
   async close(): Promise<void> {
