@@ -92,6 +92,12 @@ export const collectorSchema = z.strictObject({
   removeDuplicates: z.boolean().default(true),
 });
 
+/** How users may log in to POP3/IMAP. Loopback and TLS connections may always send passwords. */
+export const loginSecuritySchema = z.strictObject({
+  /** Accept USER/PASS and AUTH PLAIN on unencrypted connections from other hosts (not advised). */
+  allowPlaintextWithoutTls: z.boolean().default(false),
+});
+
 /** Settings: everything that is not a user, list or collector. */
 export const settingsSchema = z.strictObject({
   hostname: z.string().min(1).default('localhost'),
@@ -101,6 +107,7 @@ export const settingsSchema = z.strictObject({
   relay: relaySchema.optional(),
   duplicates: duplicatesSchema.default(duplicatesSchema.parse({})),
   unknownRecipient: z.string().min(1).default('postmaster'),
+  security: loginSecuritySchema.default(loginSecuritySchema.parse({})),
 });
 
 export const configFileSchema = settingsSchema.extend({
