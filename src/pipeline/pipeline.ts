@@ -22,7 +22,7 @@ export interface IngestRequest {
   source: Source;
   routing: RoutingSpec;
   /** The message bytes, exactly as received. */
-  content: Readable | AsyncIterable<Buffer | string>;
+  content: Readable | AsyncIterable<Buffer | string> | Iterable<Buffer>;
 }
 
 export interface IngestResult {

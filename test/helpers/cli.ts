@@ -14,7 +14,7 @@ export interface RunResult {
 
 export function run(dataDir: string, args: string[], input?: string | Buffer): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, POSTROOM_DATA: dataDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -27,7 +27,7 @@ export function run(dataDir: string, args: string[], input?: string | Buffer): P
 
 /** Starts `postroom start` and resolves once it says it is running. */
 export function startServer(dataDir: string): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, POSTROOM_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ export function registerDeliver(program: Command): void {
         const settings = await ctx.store.config.settings();
         const remote = opts.to.filter((a) => !isLocal(a.toLowerCase(), settings.domains));
         if (remote.length > 0) throw new UsageError(`--to ${remote.join(', ')}: not in a local domain (${settings.domains.join(', ')}); deliver only takes local recipients`);
-        const content = file ? createReadStream(file, { highWaterMark: 256 * 1024 }) : process.stdin;
+        const content = file ? createReadStream(file, { highWaterMark: 64 * 1024 }) : process.stdin;
         const r = await ctx.pipeline.ingest({ source: { kind: 'cli', name: file ?? 'stdin' }, routing: { mode: 'envelope', recipients: opts.to }, content });
         for (const d of r.results) print(`${d.outcome}\t${d.user}\t${d.mailbox ?? '-'}${d.uid ? ` uid ${d.uid}` : ''}\t${d.reason}`);
       });
