@@ -1,6 +1,6 @@
 /** The `postroom` command. Each subcommand lives in commands/; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../errors.js';
+import { MailError, UsageError } from '../errors.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeliver } from './commands/deliver.js';
 import { registerMailbox } from './commands/mailbox.js';
@@ -27,6 +27,11 @@ try {
   } else if (err instanceof UsageError) {
     process.stderr.write(`postroom: ${err.message}\n`);
     process.exitCode = err.exitCode;
+  } else if (err instanceof MailError) {
+    // 75 (EX_TEMPFAIL) tells a calling MTA or script to try again later: nothing was lost.
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    process.stderr.write(`postroom: ${err.message}${cause}${err.temporary ? ' (temporary: try again)' : ''}\n`);
+    process.exitCode = err.temporary ? 75 : 1;
   } else {
     process.stderr.write(`postroom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;

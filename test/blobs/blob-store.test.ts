@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { BlobStore } from '../../src/blobs/blob-store.js';
+import { tempDir } from '../helpers/context.js';
+
+describe('BlobStore', () => {
+  it('names a blob by the sha256 of its bytes, stores identical content once', async () => {
+    const dir = await tempDir();
+    try {
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      const put = async (parts: string[]) => {
+        const w = await blobs.create();
+        for (const p of parts) await w.write(Buffer.from(p));
+        return w.commit();
+      };
+      const a = await put(['hello ', 'world']);
+      const b = await put(['hello world']);
+      assert.equal(a, createHash('sha256').update('hello world').digest('hex'));
+      assert.equal(a, b);
+      assert.equal(await readFile(blobs.pathOf(a), 'utf8'), 'hello world');
+      assert.equal(await blobs.size(a), 11);
+      assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'no temporary file left');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves nothing behind on abort, and cleans only old leftovers of crashed writes', async () => {
+    const dir = await tempDir();
+    try {
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      const w = await blobs.create();
+      await w.write(Buffer.from('partial'));
+      await w.abort();
+      assert.deepEqual(await readdir(path.join(dir, 'tmp')), []);
+      await writeFile(path.join(dir, 'tmp', 'old-crash'), 'x');
+      await writeFile(path.join(dir, 'tmp', 'in-progress'), 'y');
+      const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+      await utimes(path.join(dir, 'tmp', 'old-crash'), twoDaysAgo, twoDaysAgo);
+      await new BlobStore(dir).init();
+      assert.deepEqual(await readdir(path.join(dir, 'tmp')), ['in-progress'], 'a fresh file may belong to another running process');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
