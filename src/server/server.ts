@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
+import { pop3Service } from '../access/pop3/pop3-service.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import type { Settings } from '../config/schema.js';
 import { openDataDir, type DataContext } from './data-dir.js';
@@ -41,6 +42,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
         services: () => services.map((s) => ({ name: s.name, state: s.describe() })),
       }),
     );
+    services.push(pop3Service(ctx, tls));
     for (const s of services) await s.start(settings);
 
     let reloading = false;
