@@ -56,7 +56,7 @@ export function pop3Service(ctx: DataContext, material: TlsMaterial, options: Po
   const bind = async (s: Settings, kind: Kind) => {
     const port = s.listen[kind];
     if (port === 0) return;
-    const listener = new Pop3Listener(deps, kind === 'pop3s' ? secureContext : null);
+    const listener = new Pop3Listener(deps, kind === 'pop3s' ? material : null);
     const addr = await listener.listen(s.listen.address, port);
     listeners[kind] = { listener, bound: key(s, kind) };
     deps.log.info({ address: `${addr.address}:${addr.port}`, kind }, `${kind} listening on ${addr.address}:${addr.port}`);

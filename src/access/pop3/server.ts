@@ -3,7 +3,7 @@
  * port" here; the service (pop3-service.ts) is where 0 means "off", as in the settings.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import tls, { type SecureContext } from 'node:tls';
+import tls from 'node:tls';
 import { runSession } from './session.js';
 import type { Pop3Deps } from './state.js';
 
@@ -13,7 +13,8 @@ export class Pop3Listener {
 
   constructor(
     private readonly deps: Pop3Deps,
-    private readonly implicitTls: SecureContext | null,
+    /** Certificate and key for implicit TLS (pop3s); null for a plain listener that offers STLS. */
+    private readonly implicitTls: { cert: Buffer; key: Buffer } | null,
   ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -24,7 +25,7 @@ export class Pop3Listener {
       runSession(socket, this.implicitTls !== null, this.deps).catch((e: unknown) => this.deps.log.error({ err: e }, 'POP3 session crashed'));
     };
     const server = this.implicitTls
-      ? tls.createServer({ secureContext: this.implicitTls }, onSocket)
+      ? tls.createServer({ cert: this.implicitTls.cert, key: this.implicitTls.key }, onSocket)
       : net.createServer(onSocket);
     // A failed TLS handshake is the client's problem, not a server error.
     server.on('tlsClientError', (e: Error) => this.deps.log.debug({ err: e }, 'TLS handshake failed'));

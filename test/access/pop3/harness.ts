@@ -32,7 +32,7 @@ export async function startPop3(opts: Pop3ServiceOptions & { settings?: (s: Sett
   const secure = tls.createSecureContext({ cert: material.cert, key: material.key });
   const deps = createPop3Deps(ctx, secure, { throttle: fastThrottle, ...opts }, () => settings);
   const plain = new Pop3Listener(deps, null);
-  const implicit = new Pop3Listener(deps, secure);
+  const implicit = new Pop3Listener(deps, material);
   const port = (await plain.listen('127.0.0.1', 0)).port;
   const tlsPort = (await implicit.listen('127.0.0.1', 0)).port;
   return {
@@ -79,10 +79,9 @@ export class RawClient {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static async connect(port: number, opts: { tls?: boolean } = {}): Promise<RawClient> {
-    const socket = opts.tls
-      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
+  static async connect(port: number, opts: { tls?: boolean; host?: string } = {}): Promise<RawClient> {
+    const host = opts.host ?? '127.0.0.1';
+    const socket = opts.tls ? tls.connect({ host, port, rejectUnauthorized: false }) : net.connect({ host, port });
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
