@@ -153,7 +153,7 @@ export class Pop3Client {
 
   /** LIST n: one message's size. */
   async listOne(id: number): Promise<ListEntry> {
-    const reply = await this.session.sendSimple(`LIST ${checkId(id)}`, 'LIST');
+    const reply = await this.session.sendSimple(`LIST ${checkId(id)}`, `LIST ${id}`);
     return this.parsePair(reply.text, 'LIST', (n, rest) => ({ id: n, size: this.number(rest, 'LIST') }));
   }
 
@@ -165,7 +165,7 @@ export class Pop3Client {
 
   /** UIDL n: one message's unique id. */
   async uidlOne(id: number): Promise<UidlEntry> {
-    const reply = await this.session.sendSimple(`UIDL ${checkId(id)}`, 'UIDL');
+    const reply = await this.session.sendSimple(`UIDL ${checkId(id)}`, `UIDL ${id}`);
     return this.parsePair(reply.text, 'UIDL', (n, uid) => ({ id: n, uid }));
   }
 
@@ -182,7 +182,7 @@ export class Pop3Client {
 
   /** DELE n: marks the message deleted; it goes only when `quit()` succeeds. */
   async dele(id: number): Promise<void> {
-    await this.session.sendSimple(`DELE ${checkId(id)}`, 'DELE');
+    await this.session.sendSimple(`DELE ${checkId(id)}`, `DELE ${id}`);
   }
 
   async noop(): Promise<void> {
