@@ -1,10 +1,12 @@
 /**
  * The one path every message walks, whatever door it came in by:
- * spool (blob store, fsync) → parse header → fingerprint → route → dedupe + deliver (one
- * transaction per message) → provenance.
+ * accept: stream to the blob store (fsync) + spool row (the point a source may be told "accepted"),
+ * then process: parse header → fingerprint → route → dedupe + deliver (one transaction per
+ * message, which also marks the spool row done) → provenance.
  *
  * The message is streamed: it is never held whole in memory, however large.
  */
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
@@ -27,6 +29,7 @@ export interface IngestRequest {
 
 export interface IngestResult {
   ingestId: number;
+  spoolId: number;
   blob: string;
   size: number;
   messageId: string | null;
@@ -35,6 +38,8 @@ export interface IngestResult {
   /** Recipients outside the local domains (not delivered by the pipeline itself). */
   external: string[];
   notes: string[];
+  /** Another process delivered this spool entry first; `results` are its. */
+  alreadyDone: boolean;
 }
 
 export class Pipeline {
@@ -44,49 +49,98 @@ export class Pipeline {
     private readonly log: Logger,
   ) {}
 
+  /** Accepts and delivers at once: for sources that acknowledge only after delivery (collectors, CLI). */
   async ingest(req: IngestRequest): Promise<IngestResult> {
+    return this.process(await this.accept(req));
+  }
+
+  /**
+   * Streams the message into the blob store and records it in the spool. When this resolves the
+   * message is durable: the source may be told "accepted" (SMTP 250). Delivery is `process()`.
+   */
+  async accept(req: IngestRequest): Promise<number> {
     const settings = await this.store.config.settings();
     const now = new Date();
     const forAddress = req.routing.mode === 'envelope' && req.routing.recipients.length === 1 ? req.routing.recipients[0] : undefined;
     const prefix = receivedHeader(req.source, settings.hostname, now, forAddress);
-
     const spooled = await this.spool(prefix, req.content);
-    const fields = parseHeaderBlock(spooled.header);
-    const messageId = messageIdOf(fields);
-    const fingerprint = contentFingerprint(fields, spooled.bodyHash);
-    const decision = await route(req.routing, fields, storeDirectory(this.store, settings));
+    return this.store.spool.add({
+      receivedAt: now.getTime(),
+      source: req.source,
+      routing: req.routing,
+      blob: spooled.blob,
+      size: spooled.size,
+      wireSize: spooled.wireSize,
+      headerOffset: prefix.length,
+      headerLength: spooled.headerLength,
+      bodyHash: spooled.bodyHash,
+    });
+  }
 
-    const days = settings.duplicates.globalDays;
-    const windowStart = days > 0 ? now.getTime() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
-    const decide = dedupeDecider(messageId, fingerprint, settings.duplicates.contentMatch);
-    const recipients = [...decision.recipients].map(([user, via]) => ({ user, via, decide }));
-    const { ingestId, results } = await this.store.deliveries.deliver(
-      {
-        source: req.source,
-        receivedAt: now.getTime(),
-        blob: spooled.blob,
-        size: spooled.size,
-        wireSize: spooled.wireSize,
-        messageId,
-        fingerprint,
-        subject: decodeForDisplay(first(fields, 'subject')),
-        from: decodeForDisplay(first(fields, 'from')),
-        routing: { spec: req.routing, notes: decision.notes, external: decision.external },
-      },
-      recipients,
-      windowStart,
-    );
+  /**
+   * Routes and delivers a spooled message: dedupe keys, recipients, then one transaction that
+   * writes every copy, the ledger, the provenance and marks the spool entry done. Safe to call
+   * twice or from two processes: the second finds the entry done and changes nothing.
+   */
+  async process(spoolId: number): Promise<IngestResult> {
+    const entry = await this.store.spool.get(spoolId);
+    if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
+    const routing = entry.routing as RoutingSpec;
+    try {
+      const settings = await this.store.config.settings();
+      const fields = parseHeaderBlock(await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength));
+      const messageId = messageIdOf(fields);
+      const fingerprint = contentFingerprint(fields, entry.bodyHash);
+      const decision = await route(routing, fields, storeDirectory(this.store, settings));
 
-    for (const r of results) {
-      this.log.info(
-        { ingest: ingestId, source: `${req.source.kind}:${req.source.name}`, user: r.user, outcome: r.outcome, mailbox: r.mailbox, uid: r.uid, messageId },
-        `${r.outcome} to ${r.user}: ${r.reason}`,
+      const days = settings.duplicates.globalDays;
+      const windowStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
+      const decide = dedupeDecider(messageId, fingerprint, settings.duplicates.contentMatch);
+      const recipients = [...decision.recipients].map(([user, via]) => ({ user, via, decide }));
+      const { ingestId, results, alreadyDone } = await this.store.deliveries.deliver(
+        {
+          source: entry.source,
+          receivedAt: entry.receivedAt,
+          blob: entry.blob,
+          size: entry.size,
+          wireSize: entry.wireSize,
+          messageId,
+          fingerprint,
+          subject: decodeForDisplay(first(fields, 'subject')),
+          from: decodeForDisplay(first(fields, 'from')),
+          routing: { spec: routing, notes: decision.notes, external: decision.external },
+        },
+        recipients,
+        windowStart,
+        spoolId,
       );
+      const source = `${entry.source.kind}:${entry.source.name}`;
+      if (alreadyDone) this.log.info({ spool: spoolId, ingest: ingestId, source }, 'already delivered by another process');
+      else {
+        for (const r of results) {
+          this.log.info({ ingest: ingestId, source, user: r.user, outcome: r.outcome, mailbox: r.mailbox, uid: r.uid, messageId }, `${r.outcome} to ${r.user}: ${r.reason}`);
+        }
+        if (decision.external.length > 0) {
+          this.log.warn({ ingest: ingestId, external: decision.external }, 'recipients outside the local domains are not delivered by the pipeline');
+        }
+      }
+      return { ingestId, spoolId, blob: entry.blob, size: entry.size, messageId, fingerprint, results, external: decision.external, notes: decision.notes, alreadyDone };
+    } catch (err) {
+      await this.store.spool.failed(spoolId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      throw err instanceof MailError ? err : new MailError({ message: `delivering spooled message ${spoolId} failed; it stays spooled and will be retried`, cause: err });
     }
-    if (decision.external.length > 0) {
-      this.log.warn({ ingest: ingestId, external: decision.external }, 'recipients outside the local domains are not delivered by the pipeline');
+  }
+
+  private async readHeader(blob: string, offset: number, length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    const fh = await open(this.blobs.pathOf(blob), 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
     }
-    return { ingestId, blob: spooled.blob, size: spooled.size, messageId, fingerprint, results, external: decision.external, notes: decision.notes };
   }
 
   /** Writes prefix + content to a new blob while scanning the content. */
@@ -106,6 +160,6 @@ export class Pipeline {
     }
     const blob = await writer.commit();
     const scan = scanner.finish();
-    return { blob, header: scan.header, bodyHash: scan.bodyHash, size: prefix.length + scan.size, wireSize: prefix.length + scan.wireSize };
+    return { blob, headerLength: scan.header.length, bodyHash: scan.bodyHash, size: prefix.length + scan.size, wireSize: prefix.length + scan.wireSize };
   }
 }

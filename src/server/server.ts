@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
+import { spoolRunner } from '../pipeline/spool-runner.js';
 import type { Settings } from '../config/schema.js';
 import { openDataDir, type DataContext } from './data-dir.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -42,6 +43,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
         services: () => services.map((s) => ({ name: s.name, state: s.describe() })),
       }),
     );
+    services.push(spoolRunner(ctx.store, ctx.pipeline, log));
     services.push(pop3Service(ctx, tls));
     for (const s of services) await s.start(settings);
 

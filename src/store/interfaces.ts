@@ -105,15 +105,64 @@ export interface DeliveryResult {
   uid: number | null;
 }
 
+/** A message durably spooled and not yet (or already) delivered. */
+export interface SpoolEntry {
+  id: number;
+  receivedAt: number;
+  source: Source;
+  /** The routing request, as the pipeline's RoutingSpec (kept opaque here). */
+  routing: unknown;
+  blob: string;
+  size: number;
+  wireSize: number;
+  /** Where the message's own header block sits in the blob (after the Received line we added). */
+  headerOffset: number;
+  headerLength: number;
+  bodyHash: string;
+  state: 'pending' | 'done';
+  attempts: number;
+  lastError: string | null;
+  ingestId: number | null;
+}
+
+/**
+ * The spool: what has been accepted from a source and must be delivered. A row is written (and
+ * committed) before the source is told "got it"; it is marked done in the same transaction as the
+ * deliveries, so a crash in between leaves it pending and it is delivered once, later.
+ */
+export interface SpoolStore {
+  add(entry: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>): Promise<number>;
+  get(id: number): Promise<SpoolEntry | undefined>;
+  /**
+   * Ids of pending entries due for an attempt at `now`, oldest first: received more than
+   * `graceMs` × 2^attempts ago (so the process that accepted one gets to deliver it first, and a
+   * failing one is retried less and less often).
+   */
+  pending(now: number, graceMs: number, limit: number): Promise<number[]>;
+  /** Records a failed attempt; the entry stays pending. */
+  failed(id: number, error: string): Promise<void>;
+}
+
+/**
+ * `alreadyDone`: the spool entry had been delivered by another process meanwhile; nothing was
+ * written and `results` are that earlier delivery's.
+ */
+export interface DeliverOutcome {
+  ingestId: number;
+  results: DeliveryResult[];
+  alreadyDone: boolean;
+}
+
 /** The deliveries of one message: ledger check, mailbox insert and ledger write in one transaction. */
 export interface DeliveryStore {
   /**
    * Records the ingest and, per recipient and atomically: looks up ledger rows of that recipient
    * with the same Message-ID or fingerprint received since `windowStart`, asks `decide`, then
    * inserts the mailbox row (INBOX for delivered, "Possible duplicates" for held) together with
-   * the ledger row and the provenance row. Either all recipients commit or none.
+   * the ledger row and the provenance row. Either all recipients commit or none. With `spoolId`,
+   * the spool entry is marked done in the same transaction, or nothing happens if it already was.
    */
-  deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number): Promise<{ ingestId: number; results: DeliveryResult[] }>;
+  deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number, spoolId?: number): Promise<DeliverOutcome>;
   /** The deliveries of one ingest, for diagnosis. */
   deliveriesOf(ingestId: number): Promise<Array<{ user: string; outcome: DeliveryOutcome; reason: string; via: string; at: number }>>;
 }
@@ -168,6 +217,7 @@ export interface Store {
   users: UserStore;
   mailboxes: MailboxStore;
   deliveries: DeliveryStore;
+  spool: SpoolStore;
   config: ConfigStore;
   maildrops: Pop3MaildropStore;
   close(): Promise<void>;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import type { RoutingSpec } from '../../src/pipeline/route.js';
+import { drainSpool } from '../../src/pipeline/spool-runner.js';
 import { officeYaml, testContext, type TestContext } from '../helpers/context.js';
 import { message } from '../helpers/messages.js';
 
@@ -169,6 +171,38 @@ describe('pipeline: provenance', () => {
       assert.equal(story[0]!.outcome, 'suppressed');
       assert.match(story[0]!.via, /routing target bob/);
       assert.deepEqual(r.notes, ['routing: all mail to "bob"']);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+});
+
+describe('pipeline: the spool (accept, then deliver exactly once)', () => {
+  it('delivers a message accepted by a process that died before delivering it, once', async () => {
+    const ctx = await testContext(officeYaml);
+    try {
+      const spoolId = await ctx.pipeline.accept({ source: { kind: 'smtp', name: '127.0.0.1' }, routing: toBob, content: [message({ messageId: '<spooled@x>' })] });
+      assert.equal((await inbox(ctx, 'bob')).length, 0, 'accepted, not yet delivered');
+      const log = pino({ level: 'silent' });
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000), 0, 'left to the accepting process during the grace time');
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000, Date.now() + 31_000), 1);
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000, Date.now() + 31_000), 0);
+      const again = await ctx.pipeline.process(spoolId);
+      assert.equal(again.alreadyDone, true);
+      assert.equal(again.results[0]!.outcome, 'delivered');
+      assert.equal((await inbox(ctx, 'bob')).length, 1);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
+  it('processing the same entry concurrently delivers it once', async () => {
+    const ctx = await testContext(officeYaml);
+    try {
+      const id = await ctx.pipeline.accept({ source: { kind: 'cli', name: 't' }, routing: toBob, content: [message({ messageId: '<conc@x>' })] });
+      const rs = await Promise.all([ctx.pipeline.process(id), ctx.pipeline.process(id), ctx.pipeline.process(id)]);
+      assert.deepEqual(rs.map((r) => r.alreadyDone).sort(), [false, true, true]);
+      assert.equal((await inbox(ctx, 'bob')).length, 1);
     } finally {
       await ctx.cleanup();
     }

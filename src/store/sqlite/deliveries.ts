@@ -1,13 +1,18 @@
-import type { DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
+import type { DeliverOutcome, DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
 import type { Db } from './database.js';
 import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
 
 export class SqliteDeliveryStore implements DeliveryStore {
   constructor(private readonly db: Db) {}
 
-  async deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number): Promise<{ ingestId: number; results: DeliveryResult[] }> {
+  async deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number, spoolId?: number): Promise<DeliverOutcome> {
     const db = this.db;
-    const run = db.transaction(() => {
+    const run = db.transaction((): DeliverOutcome => {
+      if (spoolId !== undefined) {
+        const row = db.prepare('SELECT state, ingest_id FROM spool WHERE id = ?').get(spoolId) as { state: string; ingest_id: number | null } | undefined;
+        if (!row) throw new Error(`spool entry ${spoolId} does not exist`);
+        if (row.state === 'done') return { ingestId: row.ingest_id!, results: this.resultsOf(row.ingest_id!), alreadyDone: true };
+      }
       const ingestId = Number(
         db
           .prepare(
@@ -33,7 +38,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       );
       const results: DeliveryResult[] = [];
       for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
-      return { ingestId, results };
+      if (spoolId !== undefined) db.prepare(`UPDATE spool SET state = 'done', ingest_id = ? WHERE id = ?`).run(ingestId, spoolId);
+      return { ingestId, results, alreadyDone: false };
     });
     // IMMEDIATE: take the write lock before reading the ledger, so two processes delivering the
     // same message cannot both see "not yet delivered".
@@ -84,6 +90,17 @@ export class SqliteDeliveryStore implements DeliveryStore {
       );
     }
     return { user: r.user, outcome, reason, deliveryId, mailbox, uid };
+  }
+
+  private resultsOf(ingestId: number): DeliveryResult[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.id, d.recipient, d.outcome, d.reason, b.name AS mailbox, m.uid FROM deliveries d
+         LEFT JOIN messages m ON m.id = d.message_row LEFT JOIN mailboxes b ON b.id = m.mailbox_id
+         WHERE d.ingest_id = ? ORDER BY d.id`,
+      )
+      .all(ingestId) as Array<{ id: number; recipient: string; outcome: DeliveryResult['outcome']; reason: string; mailbox: string | null; uid: number | null }>;
+    return rows.map((r) => ({ user: r.recipient, outcome: r.outcome, reason: r.reason, deliveryId: r.id, mailbox: r.mailbox, uid: r.uid }));
   }
 
   async deliveriesOf(ingestId: number) {

@@ -4,6 +4,7 @@ import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
 import { SqliteMailboxStore } from './mailboxes.js';
 import { SqliteMaildropStore } from './maildrop.js';
+import { SqliteSpoolStore } from './spool.js';
 import { SqliteUserStore } from './users.js';
 
 /** The embedded default store: one SQLite file. */
@@ -12,6 +13,7 @@ export class SqliteStore implements Store {
   readonly users: SqliteUserStore;
   readonly mailboxes: SqliteMailboxStore;
   readonly deliveries: SqliteDeliveryStore;
+  readonly spool: SqliteSpoolStore;
   readonly config: SqliteConfigStore;
   readonly maildrops: SqliteMaildropStore;
 
@@ -20,6 +22,7 @@ export class SqliteStore implements Store {
     this.users = new SqliteUserStore(this.db);
     this.mailboxes = new SqliteMailboxStore(this.db);
     this.deliveries = new SqliteDeliveryStore(this.db);
+    this.spool = new SqliteSpoolStore(this.db);
     this.config = new SqliteConfigStore(this.db);
     this.maildrops = new SqliteMaildropStore(this.db);
   }

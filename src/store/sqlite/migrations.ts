@@ -92,4 +92,25 @@ export const migrations: string[] = [
   CREATE INDEX ledger_message_id ON ledger (recipient, message_id, at);
   CREATE INDEX ledger_fingerprint ON ledger (recipient, fingerprint, at);
   `,
+  // 2: the durable spool. A message is acknowledged to its source once its row is here; the
+  // pipeline then routes and delivers it, marking the row done in the delivery transaction.
+  `
+  CREATE TABLE spool (
+    id INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    routing TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    wire_size INTEGER NOT NULL,
+    header_offset INTEGER NOT NULL,
+    header_length INTEGER NOT NULL,
+    body_hash TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    ingest_id INTEGER REFERENCES ingests (id)
+  );
+  CREATE INDEX spool_pending ON spool (state, received_at);
+  `,
 ];

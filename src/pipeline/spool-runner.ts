@@ -1,0 +1,54 @@
+/**
+ * Delivers what is left in the spool: messages accepted by a process that died before delivering
+ * them, and messages whose delivery failed for a temporary reason. Runs inside `postroom start`.
+ */
+import type { Logger } from 'pino';
+import type { Service } from '../server/service.js';
+import type { Store } from '../store/interfaces.js';
+import type { Pipeline } from './pipeline.js';
+
+export interface SpoolRunnerOptions {
+  /** How long a fresh entry is left to the process that accepted it. */
+  graceMs: number;
+  intervalMs: number;
+}
+
+/** One pass: delivers every due entry. Returns how many were delivered. */
+export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, graceMs: number, now = Date.now()): Promise<number> {
+  let delivered = 0;
+  for (const id of await store.spool.pending(now, graceMs, 500)) {
+    try {
+      const r = await pipeline.process(id);
+      if (!r.alreadyDone) delivered++;
+    } catch (err) {
+      log.warn({ err, spool: id }, 'spooled message not delivered yet; will retry');
+    }
+  }
+  if (delivered > 0) log.info({ delivered }, 'delivered messages left in the spool');
+  return delivered;
+}
+
+export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }): Service {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  const tick = () => {
+    if (running) return; // a long pass is still going: skip this beat rather than pile up
+    running = drainSpool(store, pipeline, log, opts.graceMs)
+      .catch((err: unknown) => log.error({ err }, 'spool pass failed'))
+      .finally(() => (running = null));
+  };
+  return {
+    name: 'spool',
+    async start() {
+      tick();
+      timer = setInterval(tick, opts.intervalMs);
+    },
+    async reconfigure() {},
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+    describe: () => (timer ? `retrying leftovers every ${opts.intervalMs / 1000} s` : 'stopped'),
+  };
+}

@@ -1,0 +1,66 @@
+import type { SpoolEntry, SpoolStore } from '../interfaces.js';
+import type { Db } from './database.js';
+
+interface SpoolRow {
+  id: number;
+  received_at: number;
+  source: string;
+  routing: string;
+  blob: string;
+  size: number;
+  wire_size: number;
+  header_offset: number;
+  header_length: number;
+  body_hash: string;
+  state: 'pending' | 'done';
+  attempts: number;
+  last_error: string | null;
+  ingest_id: number | null;
+}
+
+export class SqliteSpoolStore implements SpoolStore {
+  constructor(private readonly db: Db) {}
+
+  async add(e: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>): Promise<number> {
+    const r = this.db
+      .prepare(
+        `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash);
+    return Number(r.lastInsertRowid);
+  }
+
+  async get(id: number): Promise<SpoolEntry | undefined> {
+    const r = this.db.prepare('SELECT * FROM spool WHERE id = ?').get(id) as SpoolRow | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      receivedAt: r.received_at,
+      source: JSON.parse(r.source) as SpoolEntry['source'],
+      routing: JSON.parse(r.routing) as unknown,
+      blob: r.blob,
+      size: r.size,
+      wireSize: r.wire_size,
+      headerOffset: r.header_offset,
+      headerLength: r.header_length,
+      bodyHash: r.body_hash,
+      state: r.state,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      ingestId: r.ingest_id,
+    };
+  }
+
+  async pending(now: number, graceMs: number, limit: number): Promise<number[]> {
+    // Back off exponentially with the number of failed attempts: grace × 2^attempts (capped).
+    const rows = this.db
+      .prepare(`SELECT id FROM spool WHERE state = 'pending' AND received_at + ? * (1 << MIN(attempts, 10)) < ? ORDER BY id LIMIT ?`)
+      .all(graceMs, now, limit) as Array<{ id: number }>;
+    return rows.map((r) => r.id);
+  }
+
+  async failed(id: number, error: string): Promise<void> {
+    this.db.prepare(`UPDATE spool SET attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending'`).run(error.slice(0, 2000), id);
+  }
+}
