@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { MailError } from '../errors.js';
-import type { DeliveryResult, Source, Store } from '../store/interfaces.js';
+import type { DeliveryResult, JournalKey, Source, Store } from '../store/interfaces.js';
 import { dedupeDecider } from './dedupe.js';
 import { storeDirectory } from './directory.js';
 import { contentFingerprint, messageIdOf } from './fingerprint.js';
@@ -25,6 +25,8 @@ export interface IngestRequest {
   routing: RoutingSpec;
   /** The message bytes, exactly as received. */
   content: Readable | AsyncIterable<Buffer | string> | Iterable<Buffer>;
+  /** For a collector: the journal row written with the spool row (never downloaded twice). */
+  journal?: JournalKey;
 }
 
 export interface IngestResult {
@@ -74,7 +76,7 @@ export class Pipeline {
       headerOffset: prefix.length,
       headerLength: spooled.headerLength,
       bodyHash: spooled.bodyHash,
-    });
+    }, req.journal);
   }
 
   /**

@@ -105,6 +105,37 @@ export interface DeliveryResult {
   uid: number | null;
 }
 
+/** Identifies one message in one remote (ISP) mailbox, for the collectors' journal. */
+export interface JournalKey {
+  /** The remote mailbox: protocol://user@host:port[/folder]. Shared by any collector on it. */
+  mailboxKey: string;
+  /** UIDL, or UIDVALIDITY:UID, or a header hash when the server has no UIDL. */
+  remoteId: string;
+  collector: string;
+}
+
+/** What the journal knows about a remote message. */
+export interface JournalEntry {
+  remoteId: string;
+  spoolId: number;
+  /** True once the spool entry is delivered (its deliveries committed). */
+  delivered: boolean;
+  firstSeen: number;
+  /** When the server confirmed the deletion (POP3: QUIT answered +OK), or null. */
+  deletedAt: number | null;
+}
+
+/**
+ * The collectors' journal, per remote mailbox: what was already downloaded (so it is never
+ * downloaded twice, even across crashes) and what was deleted.
+ */
+export interface CollectorJournalStore {
+  /** The journal entries of these remote ids (those never seen are absent from the map). */
+  lookup(mailboxKey: string, remoteIds: string[]): Promise<Map<string, JournalEntry>>;
+  /** Records that the server confirmed these deletions. */
+  markDeleted(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
+}
+
 /** A message durably spooled and not yet (or already) delivered. */
 export interface SpoolEntry {
   id: number;
@@ -131,7 +162,11 @@ export interface SpoolEntry {
  * deliveries, so a crash in between leaves it pending and it is delivered once, later.
  */
 export interface SpoolStore {
-  add(entry: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>): Promise<number>;
+  /**
+   * Adds an entry. With `journal`, the collector journal row (remote identity → this entry) is
+   * written in the same transaction; it fails with JournalConflictError if that row exists.
+   */
+  add(entry: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>, journal?: JournalKey): Promise<number>;
   get(id: number): Promise<SpoolEntry | undefined>;
   /**
    * Ids of pending entries due for an attempt at `now`, oldest first: received more than
@@ -218,6 +253,7 @@ export interface Store {
   mailboxes: MailboxStore;
   deliveries: DeliveryStore;
   spool: SpoolStore;
+  journal: CollectorJournalStore;
   config: ConfigStore;
   maildrops: Pop3MaildropStore;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
 import { SqliteMailboxStore } from './mailboxes.js';
 import { SqliteMaildropStore } from './maildrop.js';
+import { SqliteJournalStore } from './journal.js';
 import { SqliteSpoolStore } from './spool.js';
 import { SqliteUserStore } from './users.js';
 
@@ -14,6 +15,7 @@ export class SqliteStore implements Store {
   readonly mailboxes: SqliteMailboxStore;
   readonly deliveries: SqliteDeliveryStore;
   readonly spool: SqliteSpoolStore;
+  readonly journal: SqliteJournalStore;
   readonly config: SqliteConfigStore;
   readonly maildrops: SqliteMaildropStore;
 
@@ -23,6 +25,7 @@ export class SqliteStore implements Store {
     this.mailboxes = new SqliteMailboxStore(this.db);
     this.deliveries = new SqliteDeliveryStore(this.db);
     this.spool = new SqliteSpoolStore(this.db);
+    this.journal = new SqliteJournalStore(this.db);
     this.config = new SqliteConfigStore(this.db);
     this.maildrops = new SqliteMaildropStore(this.db);
   }

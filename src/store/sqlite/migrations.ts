@@ -113,4 +113,18 @@ export const migrations: string[] = [
   );
   CREATE INDEX spool_pending ON spool (state, received_at);
   `,
+  // 3: the collectors' journal: which remote message (UIDL, or UIDVALIDITY:UID) became which spool
+  // entry, written in the same transaction as the spool row; and when its deletion was confirmed.
+  `
+  CREATE TABLE collector_journal (
+    mailbox_key TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    collector TEXT NOT NULL,
+    spool_id INTEGER NOT NULL REFERENCES spool (id),
+    first_seen INTEGER NOT NULL,
+    deleted_at INTEGER,
+    PRIMARY KEY (mailbox_key, remote_id)
+  );
+  CREATE INDEX collector_journal_spool ON collector_journal (spool_id);
+  `,
 ];

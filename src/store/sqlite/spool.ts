@@ -1,4 +1,5 @@
-import type { SpoolEntry, SpoolStore } from '../interfaces.js';
+import { MailError } from '../../errors.js';
+import type { JournalKey, SpoolEntry, SpoolStore } from '../interfaces.js';
 import type { Db } from './database.js';
 
 interface SpoolRow {
@@ -21,14 +22,29 @@ interface SpoolRow {
 export class SqliteSpoolStore implements SpoolStore {
   constructor(private readonly db: Db) {}
 
-  async add(e: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>): Promise<number> {
-    const r = this.db
-      .prepare(
-        `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash);
-    return Number(r.lastInsertRowid);
+  async add(e: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>, journal?: JournalKey): Promise<number> {
+    const tx = this.db.transaction(() => {
+      if (journal) {
+        const existing = this.db.prepare('SELECT spool_id FROM collector_journal WHERE mailbox_key = ? AND remote_id = ?').get(journal.mailboxKey, journal.remoteId) as
+          | { spool_id: number }
+          | undefined;
+        if (existing) throw new JournalConflictError(journal, existing.spool_id);
+      }
+      const r = this.db
+        .prepare(
+          `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash);
+      const id = Number(r.lastInsertRowid);
+      if (journal) {
+        this.db
+          .prepare('INSERT INTO collector_journal (mailbox_key, remote_id, collector, spool_id, first_seen) VALUES (?, ?, ?, ?, ?)')
+          .run(journal.mailboxKey, journal.remoteId, journal.collector, id, e.receivedAt);
+      }
+      return id;
+    });
+    return tx.immediate();
   }
 
   async get(id: number): Promise<SpoolEntry | undefined> {
@@ -62,5 +78,15 @@ export class SqliteSpoolStore implements SpoolStore {
 
   async failed(id: number, error: string): Promise<void> {
     this.db.prepare(`UPDATE spool SET attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending'`).run(error.slice(0, 2000), id);
+  }
+}
+
+/** The remote message was already downloaded (by another session): this copy must not be spooled. */
+export class JournalConflictError extends MailError {
+  constructor(
+    readonly key: JournalKey,
+    readonly spoolId: number,
+  ) {
+    super({ message: `${key.mailboxKey} ${key.remoteId} was already downloaded (spool entry ${spoolId})`, temporary: false });
   }
 }
