@@ -107,9 +107,7 @@ export class Pop3Client {
         await session.sendSimple('STLS', 'STLS', false).catch((e: unknown) => {
           throw e instanceof Pop3Error && e.kind === 'protocol' ? localError(place, 'tls', `STLS refused: ${e.serverText}`) : e;
         });
-        session.reader.detach();
-        const secureSocket = await upgradeToTls(place, socket, tlsSettings, timeoutMs);
-        session.replaceSocket(secureSocket, 'STLS');
+        await session.upgrade('STLS', (plain) => upgradeToTls(place, plain, tlsSettings, timeoutMs));
         // RFC 2595 section 4: capabilities learned before TLS must be forgotten.
         capa = await readCapabilities(session);
       }

@@ -60,14 +60,18 @@ export class ResponseReader {
   }
 
   /**
-   * Moves to a new source (after STLS the TLS socket replaces the plain one). Bytes already
-   * received on the old source and not consumed would be plaintext injected before the
-   * handshake (the STARTTLS injection attack), so they are an error here.
+   * Lets go of the source before a TLS upgrade (after "+OK" to STLS). Bytes already received and
+   * not consumed would be plaintext injected before the handshake (the STARTTLS injection
+   * attack), so they are an error here. Call `attachSource` with the TLS socket afterwards.
    */
-  replaceSource(source: Readable, what: string): void {
+  release(what: string): void {
     const leftover = this.pending.reduce((n, b) => n + b.length, 0) + this.source.readableLength;
-    if (leftover > 0) throw this.faults.malformed(what, `${leftover} unexpected bytes after the STLS answer`);
+    if (leftover > 0) throw this.failWith(this.faults.malformed(what, `${leftover} unexpected bytes after the STLS answer`));
     this.detach();
+  }
+
+  /** Reads from a new source from now on (the TLS socket after STLS). */
+  attachSource(source: Readable): void {
     this.ended = false;
     this.attach(source);
   }

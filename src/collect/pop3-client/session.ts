@@ -46,10 +46,15 @@ export class Session {
     return this.broken;
   }
 
-  /** Swaps the socket after a TLS upgrade; the reader checks nothing was injected before it. */
-  replaceSocket(socket: net.Socket, what: string): void {
-    this.reader.replaceSource(socket, what);
-    this.socket = socket;
+  /** Runs a TLS upgrade: the reader lets go of the plain socket (refusing injected bytes) first. */
+  async upgrade(what: string, handshake: (plain: net.Socket) => Promise<net.Socket>): Promise<void> {
+    try {
+      this.reader.release(what);
+      this.socket = await handshake(this.socket);
+      this.reader.attachSource(this.socket);
+    } catch (e) {
+      throw this.abort(e);
+    }
   }
 
   /** Reads one status line outside the queue (the greeting, AUTH continuations). */

@@ -162,6 +162,6 @@ describe('ResponseReader: broken servers and large lines', () => {
   test('bytes waiting after STLS are refused (STARTTLS injection)', async () => {
     const reader = readerOf([bytes('+OK begin\r\nUSER evil\r\n')]);
     await reader.readLine('STLS');
-    assert.throws(() => reader.replaceSource(Readable.from([]), 'STLS'), /unexpected bytes after the STLS answer/);
+    assert.throws(() => reader.release('STLS'), /unexpected bytes after the STLS answer/);
   });
 });
