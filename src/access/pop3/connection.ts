@@ -98,6 +98,11 @@ export class Pop3Connection {
     return this.lines.length > 0;
   }
 
+  /** Commands already received and not yet read (pipelined), without removing them. */
+  queuedLines(max: number): string[] {
+    return this.lines.slice(0, max);
+  }
+
   /** The next line, or null when the client went away. Flushes output before waiting for input. */
   async readLine(): Promise<string | null> {
     for (;;) {

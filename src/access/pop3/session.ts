@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { commands } from './commands/index.js';
 import { LineTooLongError, Pop3Connection } from './connection.js';
 import { MAX_AUTH_LINE, parseCommand, type Pop3Command } from './parser.js';
+import { ReadAhead } from './read-ahead.js';
 import { err, ok } from './replies.js';
 import type { CommandHandler, Pop3Deps, Pop3Session } from './state.js';
 
@@ -14,7 +15,7 @@ export async function runSession(socket: Socket, implicitTls: boolean, deps: Pop
   const conn = new Pop3Connection(socket, implicitTls, MAX_AUTH_LINE);
   const id = randomBytes(6).toString('hex');
   const log = deps.log.child({ session: id, remote: conn.remoteAddress, tls: implicitTls });
-  const session: Pop3Session = { id, conn, deps, log, state: { phase: 'authorization', pendingUser: null } };
+  const session: Pop3Session = { id, conn, deps, log, readAhead: new ReadAhead(), state: { phase: 'authorization', pendingUser: null } };
 
   let idle: NodeJS.Timeout | undefined;
   const armIdleTimer = () => {
@@ -64,6 +65,7 @@ export async function runSession(socket: Socket, implicitTls: boolean, deps: Pop
       log.info({ user: state.user, retrieved: state.retrieved, marked: state.maildrop.markedIds().length }, 'connection ended without QUIT; nothing deleted');
     }
     session.state = { phase: 'closed' };
+    await session.readAhead.dispose();
     await conn.close();
   }
 }

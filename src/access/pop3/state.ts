@@ -10,6 +10,7 @@ import type { Settings } from '../../config/schema.js';
 import type { Pop3MaildropStore, UserStore } from '../../store/interfaces.js';
 import type { Pop3Connection } from './connection.js';
 import type { MaildropLocks } from './locks.js';
+import type { ReadAhead } from './read-ahead.js';
 import type { Maildrop, TailCache } from './maildrop.js';
 import type { LoginThrottle } from './throttle.js';
 
@@ -31,7 +32,7 @@ export type Phase = SessionState['phase'];
 export interface Pop3Deps {
   users: Pick<UserStore, 'findByLogin'>;
   maildrops: Pop3MaildropStore;
-  blobs: Pick<BlobStore, 'read' | 'pathOf'>;
+  blobs: Pick<BlobStore, 'pathOf'>;
   locks: MaildropLocks;
   throttle: LoginThrottle;
   tails: TailCache;
@@ -50,6 +51,8 @@ export interface Pop3Session {
   readonly conn: Pop3Connection;
   readonly deps: Pop3Deps;
   readonly log: Logger;
+  /** Message files opened ahead of queued RETRs. */
+  readonly readAhead: ReadAhead;
   state: SessionState;
 }
 

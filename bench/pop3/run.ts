@@ -1,0 +1,133 @@
+/**
+ * POP3 serving benchmark: the same mailbox of mixed messages served by Postroom and by Debian's
+ * Dovecot in one run, each retrieved whole by the same pipelined client (src/collect/pop3-client,
+ * RETR window 16), over plain loopback. Reports messages/s and MB/s per server and the ratio.
+ *
+ *   node --import tsx bench/pop3/run.ts            # 5,000 messages, 1 warm-up + 3 measured rounds
+ *   BENCH_MESSAGES=500 BENCH_ROUNDS=1 node --import tsx bench/pop3/run.ts
+ *
+ * Needs root and dovecot-pop3d (test/fixtures/dovecot.ts). Not part of `npm test`.
+ */
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import { Readable } from 'node:stream';
+import pino from 'pino';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pop3Client } from '../../src/collect/pop3-client/index.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { applyConfig } from '../../src/config/apply.js';
+import { openDataDir } from '../../src/server/data-dir.js';
+import { startDovecot } from '../../test/fixtures/dovecot.js';
+import { tempDir } from '../../test/helpers/context.js';
+import { mixedMailbox } from './mailbox.js';
+
+const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const USER = 'bench';
+const PASSWORD = 'bench-password';
+
+interface Round {
+  messages: number;
+  bytes: number;
+  seconds: number;
+}
+
+/** Logs in, LISTs, RETRs everything pipelined, reads every body to its end, QUITs (deleting nothing). */
+async function retrieveAll(port: number): Promise<Round> {
+  const start = process.hrtime.bigint();
+  const client = await Pop3Client.connect({ host: '127.0.0.1', port, security: 'none', user: USER, password: PASSWORD, auth: 'user' });
+  const ids = (await client.list()).map((e) => e.id);
+  let bytes = 0;
+  const result = await client.retrieveMany(ids, async (_id, body) => {
+    for await (const chunk of body as AsyncIterable<Buffer>) bytes += chunk.length;
+  });
+  await client.quit();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.retrieved.length !== COUNT) throw new Error(`retrieved ${result.retrieved.length} of ${COUNT}`);
+  return { messages: result.retrieved.length, bytes, seconds };
+}
+
+/** Runs bench/pop3/serve.ts in a child process, as `postroom start` would run the server. */
+async function startPostroom(dataDir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'serve.ts');
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`serve.ts exited with ${code}`)));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const messages = mixedMailbox(COUNT, 20260601);
+  const stored = messages.reduce((n, m) => n + m.length, 0);
+  console.log(`mailbox: ${COUNT} messages, ${(stored / 1e6).toFixed(1)} MB as generated`);
+
+  const dir = await tempDir('postroom-bench-pop3-');
+  const ctx = await openDataDir(dir, pino({ level: 'silent' }));
+  const { config } = parseConfigText(`domains: [bench.test]\nusers:\n  - { name: ${USER}, password: ${PASSWORD}, addresses: [${USER}@bench.test] }\n`, 'bench.yaml');
+  await applyConfig(ctx.store, config, { file: 'bench.yaml', prune: false, dryRun: false, unknownRecipientGiven: false });
+  let t = Date.now();
+  for (const m of messages) {
+    await ctx.pipeline.ingest({ source: { kind: 'cli', name: 'bench' }, routing: { mode: 'envelope', recipients: [`${USER}@bench.test`] }, content: Readable.from([m]) });
+  }
+  console.log(`postroom: ingested in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  await ctx.close();
+  const server = await startPostroom(dir);
+  const postroomPort = server.port;
+
+  t = Date.now();
+  const dovecot = await startDovecot({ users: [{ name: USER, password: PASSWORD, messages }], tls: false });
+  console.log(`dovecot: seeded and started in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+  const results: Record<'postroom' | 'dovecot', Round[]> = { postroom: [], dovecot: [] };
+  try {
+    // Warm-up: Dovecot builds its index, Postroom its tail cache; both warm the page cache.
+    const warm = { postroom: await retrieveAll(postroomPort), dovecot: await retrieveAll(dovecot.ports.pop3) };
+    console.log(`warm-up: postroom ${(COUNT / warm.postroom.seconds).toFixed(0)} msg/s, dovecot ${(COUNT / warm.dovecot.seconds).toFixed(0)} msg/s`);
+    for (let r = 0; r < ROUNDS; r++) {
+      // Alternate who goes first, so neither always runs on a cooler machine.
+      const order = r % 2 === 0 ? (['postroom', 'dovecot'] as const) : (['dovecot', 'postroom'] as const);
+      for (const who of order) results[who].push(await retrieveAll(who === 'postroom' ? postroomPort : dovecot.ports.pop3));
+    }
+  } finally {
+    await server.stop();
+    await dovecot.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const summary = (who: 'postroom' | 'dovecot') => {
+    const rate = median(results[who].map((x) => x.messages / x.seconds));
+    const mbps = median(results[who].map((x) => x.bytes / 1e6 / x.seconds));
+    return { rate, mbps, bytes: results[who][0]!.bytes, rounds: results[who].map((x) => (x.messages / x.seconds).toFixed(0)).join(', ') };
+  };
+  const p = summary('postroom');
+  const d = summary('dovecot');
+  console.log(`\n| server | messages/s (median of ${ROUNDS}) | MB/s | rounds (msg/s) | bytes received |`);
+  console.log('|---|---|---|---|---|');
+  console.log(`| Postroom | ${p.rate.toFixed(0)} | ${p.mbps.toFixed(1)} | ${p.rounds} | ${p.bytes} |`);
+  console.log(`| Dovecot | ${d.rate.toFixed(0)} | ${d.mbps.toFixed(1)} | ${d.rounds} | ${d.bytes} |`);
+  console.log(`\nratio Postroom / Dovecot (messages/s): ${(p.rate / d.rate).toFixed(2)}`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
