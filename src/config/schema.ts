@@ -90,12 +90,38 @@ export const collectorSchema = z.strictObject({
   routing: routingSchema,
   leaveOnServerDays: z.number().min(0).default(0),
   removeDuplicates: z.boolean().default(true),
+  /** Check the ISP's TLS certificate (turn off only for a server with a self-signed one). */
+  verifyCertificate: z.boolean().default(true),
+  /** Seconds to wait for the ISP at each step before giving up the session. */
+  timeoutSeconds: z.number().int().min(1).default(60),
 });
 
 /** How users may log in to POP3/IMAP. Loopback and TLS connections may always send passwords. */
 export const loginSecuritySchema = z.strictObject({
   /** Accept USER/PASS and AUTH PLAIN on unencrypted connections from other hosts (not advised). */
   allowPlaintextWithoutTls: z.boolean().default(false),
+});
+
+/** The SMTP doors (src/smtp): MX-style receiving on `listen.smtp`, submission on `listen.submission`. */
+export const smtpSchema = z.strictObject({
+  /** Largest message accepted, in octets (announced with SIZE; larger ones get 552 5.3.4). */
+  maxMessageBytes: z.number().int().min(1024).default(50 * 1024 * 1024),
+  /**
+   * RCPT TO an address in a local domain that no user or list owns: refused (550 5.1.1) by default,
+   * so the sending server bounces at once; true accepts it for `unknownRecipient` (a catch-all).
+   */
+  acceptUnknownRecipients: z.boolean().default(false),
+  /** How long a submitted message is remembered to ignore a client's silent resend of it. */
+  resendWindowHours: z.number().min(0).default(24),
+});
+
+/** The outbound queue: relaying through `relay`, retrying and bouncing. */
+export const outboundSchema = z.strictObject({
+  /** A recipient still not accepted after this long is bounced to the sender (RFC 3464 DSN). */
+  bounceAfterHours: z.number().min(0).default(96),
+  /** First retry after a temporary failure; each next one waits twice as long, up to maxRetrySeconds. */
+  retrySeconds: z.number().int().min(1).default(60),
+  maxRetrySeconds: z.number().int().min(1).default(3600),
 });
 
 /** Settings: everything that is not a user, list or collector. */
@@ -108,6 +134,8 @@ export const settingsSchema = z.strictObject({
   duplicates: duplicatesSchema.default(duplicatesSchema.parse({})),
   unknownRecipient: z.string().min(1).default('postmaster'),
   security: loginSecuritySchema.default(loginSecuritySchema.parse({})),
+  smtp: smtpSchema.default(smtpSchema.parse({})),
+  outbound: outboundSchema.default(outboundSchema.parse({})),
 });
 
 export const configFileSchema = settingsSchema.extend({
@@ -130,4 +158,12 @@ export function collectorPort(c: Pick<CollectorConfig, 'protocol' | 'security' |
   if (c.port) return c.port;
   if (c.protocol === 'pop3') return c.security === 'tls' ? 995 : 110;
   return c.security === 'tls' ? 993 : 143;
+}
+
+/**
+ * Names one remote mailbox, whatever collector reads it: protocol://user@host:port[/folder].
+ * The collectors' journal and the one-session-per-mailbox lock are keyed by it.
+ */
+export function remoteMailboxKey(c: Pick<CollectorConfig, 'protocol' | 'security' | 'port' | 'user' | 'host' | 'folder'>): string {
+  return `${c.protocol}://${c.user.toLowerCase()}@${c.host.toLowerCase()}:${collectorPort(c)}${c.protocol === 'imap' ? `/${c.folder}` : ''}`;
 }

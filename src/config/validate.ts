@@ -4,7 +4,7 @@
  */
 import { suggest } from '../util/suggest.js';
 import type { ConfigState } from '../store/interfaces.js';
-import { collectorPort } from './schema.js';
+import { remoteMailboxKey } from './schema.js';
 
 export interface Origins {
   /** Where each user of the state came from: a path in the file, or an existing user kept. */
@@ -59,7 +59,7 @@ export function crossCheck(state: ConfigState, origins: Origins): string[] {
     else collectorNames.set(c.name, i);
     if (c.routing.mode === 'user') mustName(`${where}.routing.target`, c.routing.target);
     else if (c.routing.unknown) mustName(`${where}.routing.unknown`, c.routing.unknown);
-    const remote = `${c.protocol}://${c.user.toLowerCase()}@${c.host.toLowerCase()}:${collectorPort(c)}${c.protocol === 'imap' ? `/${c.folder}` : ''}`;
+    const remote = remoteMailboxKey(c);
     const same = mailboxes.get(remote);
     if (same !== undefined) {
       problems.push(`${where}: downloads the same ISP mailbox as collectors[${same}] (${remote}); two collectors on one mailbox fetch every message twice: remove one`);

@@ -96,7 +96,8 @@ export class Pipeline {
       const decision = await route(routing, fields, storeDirectory(this.store, settings));
 
       const days = settings.duplicates.globalDays;
-      const windowStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
+      const globalStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
+      const windowStart = Math.min(globalStart, routing.sessionSince ?? Number.MAX_SAFE_INTEGER);
       const decide = dedupeDecider(messageId, fingerprint, settings.duplicates.contentMatch);
       const recipients = [...decision.recipients].map(([user, via]) => ({ user, via, decide }));
       const { ingestId, results, alreadyDone } = await this.store.deliveries.deliver(

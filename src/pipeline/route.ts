@@ -6,13 +6,20 @@ import type { ListConfig } from '../config/schema.js';
 import type { AddressOwner } from '../store/interfaces.js';
 import { addressesIn, type HeaderField, receivedFor, values } from './header-fields.js';
 
-export type RoutingSpec =
+export type RoutingSpec = (
   /** Explicit envelope recipients (SMTP RCPT TO, `postroom deliver --to`). */
   | { mode: 'envelope'; recipients: string[] }
   /** Everything to one user or list (one ISP mailbox per person). */
   | { mode: 'user'; target: string }
   /** Recipients from envelope headers, then To/Cc/Resent-To restricted to local domains. */
-  | { mode: 'headers'; envelopeHeaders: string[]; unknown?: string };
+  | { mode: 'headers'; envelopeHeaders: string[]; unknown?: string }
+) & {
+  /**
+   * Dedupe against deliveries since this time (ms) even when the global window is off: a
+   * collector session's own duplicates (`removeDuplicates`).
+   */
+  sessionSince?: number;
+};
 
 /** What routing needs to know about local names; implemented over the store. */
 export interface Directory {

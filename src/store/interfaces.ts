@@ -198,6 +198,8 @@ export interface DeliveryStore {
    * the spool entry is marked done in the same transaction, or nothing happens if it already was.
    */
   deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number, spoolId?: number): Promise<DeliverOutcome>;
+  /** Whether `user` got a copy with this Message-ID since `since` (ms): dry runs use it. */
+  hasMessageId(user: string, messageId: string, since: number): Promise<boolean>;
   /** The deliveries of one ingest, for diagnosis. */
   deliveriesOf(ingestId: number): Promise<Array<{ user: string; outcome: DeliveryOutcome; reason: string; via: string; at: number }>>;
 }

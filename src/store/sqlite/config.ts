@@ -1,4 +1,4 @@
-import { settingsSchema, type CollectorConfig, type ListConfig, type Settings } from '../../config/schema.js';
+import { collectorSchema, listSchema, settingsSchema, type CollectorConfig, type ListConfig, type Settings } from '../../config/schema.js';
 import type { AddressOwner, ConfigState, ConfigStore } from '../interfaces.js';
 import type { Db } from './database.js';
 import { bumpGeneration, insertUser, readUsers } from './users.js';
@@ -53,10 +53,11 @@ export class SqliteConfigStore implements ConfigStore {
 
   private readState(): ConfigState {
     const lists = (this.db.prepare('SELECT config FROM lists ORDER BY name').all() as Array<{ config: string }>).map(
-      (r) => JSON.parse(r.config) as ListConfig,
+      (r) => listSchema.parse(JSON.parse(r.config)),
     );
+    // Parsed, not just read: keys added by later versions get their defaults.
     const collectors = (this.db.prepare('SELECT config FROM collectors ORDER BY position').all() as Array<{ config: string }>).map(
-      (r) => JSON.parse(r.config) as CollectorConfig,
+      (r): CollectorConfig => collectorSchema.parse(JSON.parse(r.config)),
     );
     return { settings: this.readSettings(), users: readUsers(this.db), lists, collectors };
   }

@@ -103,6 +103,10 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return rows.map((r) => ({ user: r.recipient, outcome: r.outcome, reason: r.reason, deliveryId: r.id, mailbox: r.mailbox, uid: r.uid }));
   }
 
+  async hasMessageId(user: string, messageId: string, since: number): Promise<boolean> {
+    return !!this.db.prepare('SELECT 1 FROM ledger WHERE recipient = ? AND message_id = ? AND at >= ? LIMIT 1').get(user, messageId, since);
+  }
+
   async deliveriesOf(ingestId: number) {
     return this.db
       .prepare('SELECT recipient AS user, outcome, reason, via, at FROM deliveries WHERE ingest_id = ? ORDER BY id')

@@ -1,4 +1,4 @@
-import { MailError } from '../../errors.js';
+import { JournalConflictError } from '../errors.js';
 import type { JournalKey, SpoolEntry, SpoolStore } from '../interfaces.js';
 import type { Db } from './database.js';
 
@@ -81,12 +81,3 @@ export class SqliteSpoolStore implements SpoolStore {
   }
 }
 
-/** The remote message was already downloaded (by another session): this copy must not be spooled. */
-export class JournalConflictError extends MailError {
-  constructor(
-    readonly key: JournalKey,
-    readonly spoolId: number,
-  ) {
-    super({ message: `${key.mailboxKey} ${key.remoteId} was already downloaded (spool entry ${spoolId})`, temporary: false });
-  }
-}

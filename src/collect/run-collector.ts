@@ -1,0 +1,47 @@
+/**
+ * Runs one session of one collector: takes the remote mailbox's lock (one session per ISP mailbox
+ * at a time, across collectors and processes), runs the POP3 or IMAP session, and reports.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { remoteMailboxKey, type CollectorConfig } from '../config/schema.js';
+import { tryLockFile } from '../server/file-lock.js';
+import type { CollectDeps } from './fetched-message.js';
+import { runImapSession } from './imap-session.js';
+import { runPop3Session, type SessionOptions } from './pop3-session.js';
+import { formatReport, newReport, type SessionReport } from './session-report.js';
+
+export interface RunDeps extends CollectDeps {
+  dataDir: string;
+  log: Logger;
+}
+
+/** Thrown-free: every failure ends up in `report.errors`; `busy` says another session held the mailbox. */
+export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: SessionOptions): Promise<SessionReport & { busy: boolean }> {
+  const mailboxKey = remoteMailboxKey(c);
+  const report = newReport(c.name, mailboxKey);
+  const lockDir = path.join(deps.dataDir, 'locks');
+  await mkdir(lockDir, { recursive: true });
+  const lock = tryLockFile(path.join(lockDir, `${createHash('sha256').update(mailboxKey).digest('hex').slice(0, 32)}.lock`));
+  if (!lock) {
+    deps.log.info({ collector: c.name, mailbox: mailboxKey }, 'another session is collecting from this mailbox; skipped');
+    return { ...report, busy: true };
+  }
+  const log = deps.log.child({ collector: c.name });
+  try {
+    if (c.protocol === 'pop3') await runPop3Session(deps, c, mailboxKey, report, log, opts);
+    else await runImapSession(deps, c, mailboxKey, report, log, opts);
+  } catch (err) {
+    report.errors.push(err instanceof Error ? err.message : String(err));
+    log.debug({ err }, 'session failed');
+  } finally {
+    lock.release();
+    report.durationMs = Date.now() - report.startedAt;
+  }
+  const line = formatReport(report);
+  if (report.errors.length > 0) log.warn({ report }, line);
+  else log.info({ report }, line);
+  return { ...report, busy: false };
+}
