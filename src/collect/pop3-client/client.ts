@@ -22,7 +22,7 @@ export interface Pop3ClientOptions {
   password: string;
   /** `auto` (default): AUTH PLAIN if CAPA lists SASL PLAIN, else USER/PASS. APOP only when asked for. */
   auth?: 'auto' | 'user' | 'apop' | 'plain';
-  /** Shown first in error messages, e.g. the collector's name. */
+  /** Shown verbatim before every error message, e.g. "collector isp-bob". */
   label?: string;
   /** Verify the certificate (default true). */
   rejectUnauthorized?: boolean;

@@ -19,7 +19,7 @@ export type Pop3ErrorKind = 'auth' | 'locked' | 'tls' | 'protocol' | 'timeout' |
 
 /** Where the error happened, so the message can name it. */
 export interface Pop3Place {
-  /** Caller's label, usually the collector's name; shown first in messages when given. */
+  /** Caller's label, shown verbatim before every message, e.g. "collector isp-bob". */
   label?: string;
   host: string;
   port: number;
@@ -53,14 +53,14 @@ export class Pop3Error extends MailError {
   }
 }
 
-/** "collector isp-bob: pop.isp.test:110 (user bob)" style prefix pieces. */
+/** "pop.isp.test:110", or "pop.isp.test:110 (user bob)" with the user. */
 export function describePlace(place: Pop3Place, withUser = false): string {
   const where = `${place.host}:${place.port}${withUser && place.user ? ` (user ${place.user})` : ''}`;
   return where;
 }
 
 function prefix(place: Pop3Place): string {
-  return place.label ? `collector ${place.label}: ` : '';
+  return place.label ? `${place.label}: ` : '';
 }
 
 /** Splits "[IN-USE] mailbox locked" into code and text (RFC 2449 section 8). */

@@ -105,7 +105,7 @@ describe('TLS', () => {
   test('an untrusted certificate fails with kind tls and says what to change', async () => {
     for (const security of ['tls', 'starttls'] as const) {
       const s = await fake({ tls: cert, implicitTls: security === 'tls' });
-      const e = await connectFails(opts(s, { security, label: 'isp-bob' }));
+      const e = await connectFails(opts(s, { security, label: 'collector isp-bob' }));
       assert.equal(e.kind, 'tls', security);
       assert.equal(e.temporary, false);
       assert.match(e.message, /^collector isp-bob: TLS with 127\.0\.0\.1:\d+ failed: TLS handshake failed: .*self-signed/);
@@ -143,7 +143,7 @@ describe('refusals', () => {
     test(`login answered "${c.reply}"`, async () => {
       for (const auth of ['user', 'plain'] as const) {
         const s = await fake({ faults: { loginReply: c.reply } });
-        const e = await connectFails(opts(s, { auth, label: 'isp-bob' }));
+        const e = await connectFails(opts(s, { auth, label: 'collector isp-bob' }));
         assert.equal(e.kind, c.kind, auth);
         assert.equal(e.temporary, c.temporary);
         assert.equal(e.respCode, c.respCode);
