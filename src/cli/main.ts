@@ -1,6 +1,7 @@
 /** The `postroom` command. Each subcommand lives in commands/; this file only wires them up. */
 import { Command, CommanderError } from 'commander';
 import { MailError, UsageError } from '../errors.js';
+import { registerCollect } from './commands/collect.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeliver } from './commands/deliver.js';
 import { registerMailbox } from './commands/mailbox.js';
@@ -17,6 +18,7 @@ registerStart(program);
 registerConfig(program);
 registerUser(program);
 registerDeliver(program);
+registerCollect(program);
 registerMailbox(program);
 
 try {

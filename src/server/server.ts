@@ -8,6 +8,7 @@ import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import { spoolRunner } from '../pipeline/spool-runner.js';
+import { collectorScheduler } from '../collect/scheduler.js';
 import type { Settings } from '../config/schema.js';
 import { openDataDir, type DataContext } from './data-dir.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -45,6 +46,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     );
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
     services.push(pop3Service(ctx, tls));
+    services.push(collectorScheduler(ctx));
     for (const s of services) await s.start(settings);
 
     let reloading = false;
