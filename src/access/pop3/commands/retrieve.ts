@@ -35,14 +35,14 @@ export const top: CommandHandler<Cmd<'TOP'>> = {
 /** Starts opening the files of RETRs the client has already pipelined behind this one. */
 function openQueuedRetrs(session: Pop3Session): void {
   if (session.state.phase !== 'transaction' || !session.conn.hasQueuedLine) return;
-  const paths: string[] = [];
+  const files: Array<{ path: string; size: number }> = [];
   for (const line of session.conn.queuedLines(8)) {
     const parsed = parseCommand(line);
     if (!parsed.ok || parsed.command.kind !== 'RETR') continue;
     const next = session.state.maildrop.get(parsed.command.msg);
-    if (next) paths.push(session.deps.blobs.pathOf(next.blob));
+    if (next) files.push({ path: session.deps.blobs.pathOf(next.blob), size: next.storedSize });
   }
-  session.readAhead.prefetch(paths);
+  session.readAhead.prefetch(files);
 }
 
 /**
@@ -57,8 +57,9 @@ const CHUNK = 64 * 1024;
 async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: string, limiter: TopLimiter | null): Promise<boolean> {
   const { conn, deps, log } = session;
   let file: FileHandle;
+  let first: Buffer | null;
   try {
-    file = await session.readAhead.take(deps.blobs.pathOf(entry.blob));
+    ({ file, first } = await session.readAhead.take(deps.blobs.pathOf(entry.blob)));
   } catch (e) {
     log.error({ err: e, blob: entry.blob, message: entry.id }, 'message file cannot be read');
     await conn.send(err('Cannot read this message now', 'SYS/TEMP'));
@@ -71,8 +72,15 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
     let position = 0;
     while (position < entry.storedSize && !conn.closed) {
       // A fresh buffer per chunk: the encoder queues slices of it until the socket takes them.
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, entry.storedSize - position));
-      const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+      let chunk: Buffer;
+      let bytesRead: number;
+      if (position === 0 && first && first.length > 0) {
+        chunk = first;
+        bytesRead = first.length;
+      } else {
+        chunk = Buffer.allocUnsafe(Math.min(CHUNK, entry.storedSize - position));
+        ({ bytesRead } = await file.read(chunk, 0, chunk.length, position));
+      }
       if (bytesRead === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
       position += bytesRead;
       const data = chunk.subarray(0, bytesRead);
