@@ -6,12 +6,14 @@ import pino from 'pino';
 import { parseConfigText } from '../../src/config/load.js';
 import { applyConfig } from '../../src/config/apply.js';
 import { openDataDir, type DataContext } from '../../src/server/data-dir.js';
+import type { SqliteStore } from '../../src/store/sqlite/index.js';
 
 export async function tempDir(prefix = 'postroom-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
 export interface TestContext extends DataContext {
+  store: SqliteStore;
   cleanup(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export async function testContext(yaml?: string): Promise<TestContext> {
   }
   return {
     ...ctx,
+    store: ctx.store as SqliteStore,
     async cleanup() {
       await ctx.close();
       await rm(dir, { recursive: true, force: true });
