@@ -1,0 +1,101 @@
+/**
+ * The collecting process is killed with SIGKILL at random instants, again and again, until a run
+ * completes: every message must end up delivered exactly once, and the ISP mailbox empty.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { openDataDir } from '../../src/server/data-dir.js';
+import { prng } from '../../bench/lib/corpus.js';
+import { startDovecot, type DovecotInstance } from '../fixtures/dovecot.js';
+import { tempDir } from '../helpers/context.js';
+import { BIN, run } from '../helpers/cli.js';
+import { collectorYaml, office, onServer } from './helpers.js';
+
+const COUNT = 300;
+
+function message(i: number, rand: () => number): Buffer {
+  const big = rand() < 0.05 ? 'x'.repeat(70).concat('\n').repeat(3000) : '';
+  return Buffer.from(`From: alice@remote.test\nTo: bob@example.test\nSubject: Crash ${i}\nMessage-ID: <crash-${i}@remote.test>\n\nText ${i}\n${big}`);
+}
+
+describe('collector crash campaign (SIGKILL at random instants)', () => {
+  let isp: DovecotInstance;
+  let data: string;
+  before(async () => {
+    const rand = prng(7);
+    isp = await startDovecot({ tls: false, users: [{ name: 'isp', password: 'pw', messages: Array.from({ length: COUNT }, (_, i) => message(i, rand)) }] });
+    data = await tempDir('postroom-crash-');
+    const file = path.join(data, 'c.yaml');
+    await writeFile(file, office + 'collectors:\n' + collectorYaml({ name: 'isp', protocol: 'pop3', port: isp.ports.pop3, user: 'isp', password: 'pw', routing: { mode: 'user', target: 'bob' } }));
+    const r = await run(data, ['config', 'apply', file]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await isp?.stop();
+    if (data) await rm(data, { recursive: true, force: true });
+  });
+
+  it(`delivers each of ${COUNT} messages exactly once however often the collector is killed`, async () => {
+    const rand = prng(11);
+    let kills = 0;
+    let completed = false;
+    const db = new Database(path.join(data, 'postroom.db'), { readonly: true });
+    const spooled = () => (db.prepare('SELECT COUNT(*) AS n FROM spool').get() as { n: number }).n;
+    try {
+      for (let round = 0; round < 60 && !completed; round++) {
+        const child = spawn(process.execPath, [BIN, 'collect'], { env: { ...process.env, POSTROOM_DATA: data, POSTROOM_FROM_SOURCE: '1' }, stdio: 'ignore' });
+        let exitCode: number | null | undefined;
+        const exited = new Promise<void>((r) => child.on('exit', (code) => ((exitCode = code), r())));
+        // Half the rounds kill after a random number of newly spooled messages plus a few random
+        // milliseconds (mid-download: mid-RETR, mid-fsync, between spool and delivery); the other
+        // half at a random time (start-up, listing, DELE, QUIT). A round with nothing left to
+        // download is left to finish.
+        const start = spooled();
+        const byProgress = rand() < 0.5;
+        const target = start + 1 + Math.floor(rand() * 40);
+        const deadline = Date.now() + (byProgress ? 8000 : 700 + rand() * 4000);
+        const watcher = (async () => {
+          while (exitCode === undefined) {
+            await new Promise((r) => setTimeout(r, 10));
+            if (exitCode !== undefined) return;
+            if (byProgress ? spooled() >= target : Date.now() >= deadline) {
+              await new Promise((r) => setTimeout(r, Math.floor(rand() * 30)));
+              child.kill('SIGKILL');
+              return;
+            }
+            if (byProgress && Date.now() > deadline) return;
+          }
+        })();
+        await exited;
+        await watcher;
+        if (exitCode === 0 && (await onServer(isp.maildir('isp'))) === 0) completed = true;
+        else if (exitCode === null) kills++;
+        else assert.fail(`collect exited with ${exitCode}`);
+      }
+    } finally {
+      db.close();
+    }
+    assert.ok(completed, 'a run completed within 60 rounds');
+    assert.ok(kills >= 3, `only ${kills} kills landed: the campaign proved little`);
+
+    const ctx = await openDataDir(data, pino({ level: 'silent' }));
+    try {
+      const boxes = await ctx.store.mailboxes.list('bob');
+      const inbox = await ctx.store.mailboxes.messages(boxes.find((b) => b.name === 'INBOX')!.id);
+      const held = await ctx.store.mailboxes.messages(boxes.find((b) => b.name === 'Possible duplicates')!.id);
+      const ids = inbox.map((m) => m.messageId);
+      assert.equal(new Set(ids).size, ids.length, 'no message twice');
+      assert.equal(ids.length, COUNT, `${ids.length} of ${COUNT} delivered after ${kills} kills`);
+      assert.equal(held.length, 0);
+      assert.deepEqual(await ctx.store.spool.pending(Date.now() + 1e12, 0, 10), [], 'nothing left in the spool');
+      console.log(`# crash campaign: ${kills} kills, ${COUNT} messages delivered exactly once`);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
