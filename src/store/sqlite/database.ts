@@ -14,6 +14,9 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 15000');
+  // 8 MB of page cache (better-sqlite3's default is 16 MB): plenty for a small office, and it keeps
+  // the server's peak RSS well under the 150 MB the pipeline benchmark allows.
+  db.pragma('cache_size = -8000');
   migrate(db);
   return db;
 }
