@@ -258,6 +258,7 @@ export interface Store {
   journal: CollectorJournalStore;
   config: ConfigStore;
   maildrops: Pop3MaildropStore;
+  imap: ImapMailboxStore;
   close(): Promise<void>;
 }
 
@@ -297,4 +298,109 @@ export interface Pop3MaildropStore {
    * Provenance rows stay; they just no longer point at a copy.
    */
   expunge(mailboxId: number, messageIds: number[]): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IMAP mailboxes (src/access/imap). Folders with UIDs and flags, as RFC 3501 sees them.
+
+/** A folder as the IMAP server sees it. Names are Unicode, "/" separates levels. */
+export interface ImapMailbox {
+  id: number;
+  owner: string;
+  name: string;
+  /** RFC 6154 attribute ("\\Sent", ...) or null. */
+  specialUse: string | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+}
+
+/** One message as a selected mailbox indexes it: enough to number messages and report flags. */
+export interface ImapIndexEntry {
+  uid: number;
+  flags: string[];
+}
+
+/** One message with what FETCH and SEARCH need besides its bytes. */
+export interface ImapMessage {
+  uid: number;
+  blob: string;
+  /** Stored octets. */
+  size: number;
+  /** Octets with every bare LF sent as CRLF: RFC822.SIZE. */
+  wireSize: number;
+  /** Milliseconds since the epoch: INTERNALDATE. */
+  internalDate: number;
+  flags: string[];
+}
+
+/** A message APPENDed by a client: its bytes are already in the blob store under `blob`. */
+export interface ImapAppendRecord {
+  blob: string;
+  size: number;
+  wireSize: number;
+  internalDate: number;
+  flags: string[];
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  fingerprint: string;
+  /** Who appended it ("bob from 192.0.2.7"): kept as the ingest's provenance (source kind "imap"). */
+  origin: string;
+}
+
+/** What a mailbox operation could not do, as IMAP response codes name it (RFC 5530). */
+export type ImapMailboxRefusal = 'nonexistent' | 'exists' | 'cannot' | 'haschildren';
+
+export type ImapMailboxOutcome = { ok: true } | { ok: false; reason: ImapMailboxRefusal };
+
+/** Old UID → new UID of each copied message, in source UID order, with the target's UIDVALIDITY. */
+export interface ImapCopyResult {
+  uidValidity: number;
+  pairs: Array<[number, number]>;
+}
+
+/**
+ * What the IMAP server needs from the store. Every method is one transaction. UIDs are assigned
+ * from the mailbox's uid_next and never reused; a message that is copied gets a new UID in the
+ * target and shares the blob. Nothing here goes through the delivery pipeline or its dedupe ledger:
+ * APPEND and COPY are the user filing their own mail.
+ */
+export interface ImapMailboxStore {
+  /** The user's folders (the standard ones created on first use), in creation order. */
+  list(owner: string): Promise<ImapMailbox[]>;
+  /** One folder by exact name (INBOX is always "INBOX"), or undefined. */
+  get(owner: string, name: string): Promise<ImapMailbox | undefined>;
+  /** Creates a folder with a fresh UIDVALIDITY; 'exists' if the name is taken. */
+  create(owner: string, name: string): Promise<ImapMailboxOutcome>;
+  /**
+   * Removes a folder and its messages. 'cannot' for the standard folders (they would come back
+   * at once with a new UIDVALIDITY), 'haschildren' when folders exist below it.
+   */
+  delete(owner: string, name: string): Promise<ImapMailboxOutcome>;
+  /** Renames a folder and every folder below it. 'cannot' for the standard folders. */
+  rename(owner: string, from: string, to: string): Promise<ImapMailboxOutcome>;
+  setSubscribed(owner: string, name: string, subscribed: boolean): Promise<ImapMailboxOutcome>;
+  /** Counts for STATUS: messages, unseen (no \Seen), total wire octets. */
+  counts(mailboxId: number): Promise<{ messages: number; unseen: number; size: number }>;
+  /** UIDs and flags of every message in UID order, and uid_next, read together. */
+  index(mailboxId: number): Promise<{ uidNext: number; entries: ImapIndexEntry[] }>;
+  /** Cheap check for new or removed messages: changes whenever one is added or removed. */
+  stamp(mailboxId: number): Promise<string>;
+  /** The messages with these UIDs (those gone are absent), in UID order. */
+  messages(mailboxId: number, uids: number[]): Promise<ImapMessage[]>;
+  /** Sets, adds or removes flags of the given UIDs; returns the new flags of each message still there. */
+  storeFlags(mailboxId: number, uids: number[], mode: 'replace' | 'add' | 'remove', flags: string[]): Promise<ImapIndexEntry[]>;
+  /** Removes the messages flagged \Deleted (only those in `uids` when given); returns their UIDs. */
+  expunge(mailboxId: number, uids?: number[]): Promise<number[]>;
+  /** Copies messages (flags included) to another folder of the same owner. */
+  copy(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<ImapCopyResult>;
+  /** Copy then remove from the source, atomically (RFC 6851). */
+  move(fromMailboxId: number, uids: number[], toMailboxId: number): Promise<ImapCopyResult>;
+  /** Adds an appended message; returns its UID and the folder's UIDVALIDITY. */
+  append(mailboxId: number, message: ImapAppendRecord): Promise<{ uidValidity: number; uid: number }>;
+  /** The MIME structure cached for a blob (JSON written by `saveStructure`), or undefined. */
+  structure(blob: string): Promise<string | undefined>;
+  /** Caches the MIME structure of a blob; every copy of that blob shares it. */
+  saveStructure(blob: string, json: string): Promise<void>;
 }

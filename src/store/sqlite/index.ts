@@ -2,6 +2,7 @@ import type { Store } from '../interfaces.js';
 import { SqliteConfigStore } from './config.js';
 import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
+import { SqliteImapStore } from './imap.js';
 import { SqliteMailboxStore } from './mailboxes.js';
 import { SqliteMaildropStore } from './maildrop.js';
 import { SqliteJournalStore } from './journal.js';
@@ -18,6 +19,7 @@ export class SqliteStore implements Store {
   readonly journal: SqliteJournalStore;
   readonly config: SqliteConfigStore;
   readonly maildrops: SqliteMaildropStore;
+  readonly imap: SqliteImapStore;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -28,6 +30,7 @@ export class SqliteStore implements Store {
     this.journal = new SqliteJournalStore(this.db);
     this.config = new SqliteConfigStore(this.db);
     this.maildrops = new SqliteMaildropStore(this.db);
+    this.imap = new SqliteImapStore(this.db);
   }
 
   async close(): Promise<void> {

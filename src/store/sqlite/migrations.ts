@@ -127,4 +127,9 @@ export const migrations: string[] = [
   );
   CREATE INDEX collector_journal_spool ON collector_journal (spool_id);
   `,
+  // 4: IMAP: the MIME structure of each blob (ENVELOPE, BODYSTRUCTURE and the byte ranges of every
+  // part), computed once on first FETCH and shared by every copy of the blob.
+  `
+  CREATE TABLE imap_structure (blob TEXT PRIMARY KEY, structure TEXT NOT NULL);
+  `,
 ];

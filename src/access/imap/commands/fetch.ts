@@ -1,0 +1,143 @@
+/**
+ * FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8, response items 7.4.2). Messages are read from the
+ * store in batches; bodies are streamed from the blob store in wire form (bare LF → CRLF), so the
+ * literal sizes equal RFC822.SIZE. ENVELOPE/BODYSTRUCTURE and section offsets come from the cached
+ * structure (message/structure-cache.ts).
+ */
+import type { ImapMessage } from '../../../store/interfaces.js';
+import { formatBodyStructure } from '../message/bodystructure.js';
+import { formatEnvelope } from '../message/envelope.js';
+import { locateSection, sendSection, type SectionBytes } from '../message/sections.js';
+import type { MimePart } from '../message/structure-types.js';
+import type { FetchItem, ImapCommand, Section } from '../parser/types.js';
+import type { SelectedMailbox } from '../selected.js';
+import type { CommandHandler, ImapSession } from '../state.js';
+import { imapDateTime, list } from '../wire.js';
+
+type Cmd = Extract<ImapCommand, { name: 'FETCH' }>;
+
+const BATCH = 200;
+
+export const fetch: CommandHandler<Cmd> = {
+  states: ['selected'],
+  expungeAllowed: false,
+  async run(session, cmd, reply) {
+    if (session.state.kind !== 'selected') return;
+    const selected = session.state.selected;
+    if (!cmd.uid && selected.outOfRange(cmd.set)) return reply.bad('Message sequence number out of range');
+    const items = [...cmd.items];
+    if (cmd.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
+    const targets = selected.resolve(cmd.set, cmd.uid);
+    const marksSeen = !selected.readOnly && items.some((i) => (i.kind === 'BODY[]' && !i.peek) || i.kind === 'RFC822' || i.kind === 'RFC822.TEXT');
+    if (marksSeen) {
+      const unseen = targets.filter((t) => !selected.flags.get(t.uid)?.includes('\\Seen')).map((t) => t.uid);
+      if (unseen.length) {
+        await session.deps.store.storeFlags(selected.mailbox.id, unseen, 'add', ['\\Seen']);
+        selected.announce();
+        // RFC 3501 6.4.5: the FETCH response then carries the new FLAGS.
+        if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
+      }
+    }
+    for (let i = 0; i < targets.length; i += BATCH) {
+      const batch = targets.slice(i, i + BATCH);
+      const rows = new Map((await session.deps.store.messages(selected.mailbox.id, batch.map((t) => t.uid))).map((m) => [m.uid, m]));
+      for (const t of batch) {
+        const m = rows.get(t.uid);
+        // Expunged by another session and not yet reported: RFC 2180 4.1.2 lets us skip it.
+        if (!m) continue;
+        if (marksSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen');
+        selected.flags.set(m.uid, m.flags);
+        await sendOne(session, selected, t.seq, m, items);
+      }
+    }
+    await reply.ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
+  },
+};
+
+const needsStructure = (i: FetchItem) =>
+  i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY' || i.kind === 'RFC822.HEADER' || i.kind === 'RFC822.TEXT' ||
+  (i.kind === 'BODY[]' && (i.section.part.length > 0 || i.section.text !== null));
+
+async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: number, m: ImapMessage, items: FetchItem[]): Promise<void> {
+  const { deps, conn } = session;
+  const structure = items.some(needsStructure) ? await deps.structures.get(m.blob, m.size) : null;
+  const read = (start: number, end: number) => deps.blobs.read(m.blob, { start, end: end - 1 });
+  const readHeader = async (start: number, end: number) => (end > start ? readRange(deps.blobs.read(m.blob, { start, end: end - 1 })) : Buffer.alloc(0));
+  const whole: SectionBytes = { kind: 'range', start: 0, end: m.size, wireSize: m.wireSize };
+  let text = `* ${seq} FETCH (`;
+  let first = true;
+  const put = (s: string) => {
+    text += (first ? '' : ' ') + s;
+    first = false;
+  };
+  const literal = async (label: string, bytes: SectionBytes | null, partial: { start: number; length: number } | null) => {
+    put(`${label} `);
+    if (!bytes || (bytes.kind === 'range' && bytes.end <= bytes.start && bytes.wireSize === 0)) {
+      text += bytes ? '""' : 'NIL';
+      return;
+    }
+    await conn.send(text);
+    text = '';
+    await sendSection(bytes, partial, read, (d) => conn.send(d));
+  };
+  for (const item of items) {
+    switch (item.kind) {
+      case 'UID':
+        put(`UID ${m.uid}`);
+        break;
+      case 'FLAGS':
+        put(`FLAGS ${list(selected.flags.get(m.uid) ?? m.flags)}`);
+        break;
+      case 'INTERNALDATE':
+        put(`INTERNALDATE ${imapDateTime(m.internalDate)}`);
+        break;
+      case 'RFC822.SIZE':
+        put(`RFC822.SIZE ${m.wireSize}`);
+        break;
+      case 'ENVELOPE':
+        put(`ENVELOPE ${formatEnvelope(structure!.envelope!)}`);
+        break;
+      case 'BODYSTRUCTURE':
+        put(`BODYSTRUCTURE ${formatBodyStructure(structure!, true)}`);
+        break;
+      case 'BODY':
+        put(`BODY ${formatBodyStructure(structure!, false)}`);
+        break;
+      case 'RFC822':
+        await literal('RFC822', whole, null);
+        break;
+      case 'RFC822.HEADER':
+        await literal('RFC822.HEADER', headerOf(structure!), null);
+        break;
+      case 'RFC822.TEXT':
+        await literal('RFC822.TEXT', { kind: 'range', start: structure!.bodyStart, end: m.size, wireSize: structure!.bodyWire }, null);
+        break;
+      case 'BODY[]': {
+        const bytes = structure ? await locateSection(structure, item.section, m.size, m.wireSize, readHeader) : whole;
+        const label = `BODY[${sectionText(item.section)}]${item.partial ? `<${item.partial.start}>` : ''}`;
+        await literal(label, bytes, item.partial);
+        break;
+      }
+    }
+  }
+  await conn.send(text + ')\r\n');
+}
+
+function headerOf(root: MimePart): SectionBytes {
+  return { kind: 'range', start: root.headerStart, end: root.bodyStart, wireSize: root.headerWire };
+}
+
+/** The section as the response names it (RFC 3501: same as requested, field names as given). */
+export function sectionText(s: Section): string {
+  const parts = s.part.join('.');
+  if (!s.text) return parts;
+  const text = s.text.startsWith('HEADER.FIELDS') ? `${s.text} (${s.fields.join(' ')})` : s.text;
+  return parts ? `${parts}.${text}` : text;
+}
+
+async function readRange(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+

@@ -1,0 +1,105 @@
+/**
+ * The IMAP service: `listen.imap` (plain, STARTTLS offered) and `listen.imaps` (implicit TLS) on
+ * `listen.address`; 0 turns a port off. `reconfigure` rebinds a listener whose address changed and
+ * leaves the others (and their sessions) alone.
+ */
+import type { AddressInfo } from 'node:net';
+import tls, { type SecureContext } from 'node:tls';
+import type { Settings } from '../../config/schema.js';
+import type { DataContext } from '../../server/data-dir.js';
+import type { Service } from '../../server/service.js';
+import type { TlsMaterial } from '../../server/tls.js';
+import { defaultThrottle, LoginThrottle, type ThrottleOptions } from '../pop3/throttle.js';
+import { MailboxEvents } from './events.js';
+import { StructureCache } from './message/structure-cache.js';
+import { ImapListener } from './server.js';
+import { defaultLimits, type ImapDeps, type ImapLimits } from './state.js';
+
+export interface ImapServiceOptions {
+  throttle?: ThrottleOptions;
+  limits?: Partial<ImapLimits>;
+  idleTimeoutMs?: number;
+  idlePollMs?: number;
+}
+
+/** The IMAP service, plus the addresses it is bound to (tests connect there). */
+export interface ImapService extends Service {
+  addresses(): { imap: AddressInfo | null; imaps: AddressInfo | null };
+}
+
+type Kind = 'imap' | 'imaps';
+
+/** What every IMAP session of one service shares: throttle, change notices, structure cache. */
+export function createImapDeps(ctx: DataContext, tlsContext: SecureContext | null, options: ImapServiceOptions, settings: () => Settings): ImapDeps {
+  return {
+    users: ctx.store.users,
+    store: ctx.store.imap,
+    blobs: ctx.blobs,
+    structures: new StructureCache(ctx.store.imap, (blob) => (start, end) => ctx.blobs.read(blob, { start, end: end - 1 })),
+    events: new MailboxEvents(),
+    throttle: new LoginThrottle(options.throttle ?? defaultThrottle),
+    tlsContext,
+    limits: { ...defaultLimits, ...options.limits },
+    idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
+    idlePollMs: options.idlePollMs ?? 500,
+    settings,
+    log: ctx.log.child({ service: 'imap' }),
+  };
+}
+
+export function imapService(ctx: DataContext, material: TlsMaterial, options: ImapServiceOptions = {}): ImapService {
+  const secureContext = tls.createSecureContext({ cert: material.cert, key: material.key });
+  let settings: Settings | null = null;
+  const deps = createImapDeps(ctx, secureContext, options, () => {
+    if (!settings) throw new Error('IMAP service used before start');
+    return settings;
+  });
+  const listeners: Record<Kind, { listener: ImapListener; bound: string } | null> = { imap: null, imaps: null };
+  const key = (s: Settings, kind: Kind) => `${s.listen.address}:${s.listen[kind]}`;
+
+  const bind = async (s: Settings, kind: Kind) => {
+    const port = s.listen[kind];
+    if (port === 0) return;
+    const listener = new ImapListener(deps, kind === 'imaps' ? secureContext : null);
+    const addr = await listener.listen(s.listen.address, port);
+    listeners[kind] = { listener, bound: key(s, kind) };
+    deps.log.info({ address: `${addr.address}:${addr.port}`, kind }, `${kind} listening on ${addr.address}:${addr.port}`);
+  };
+  const unbind = async (kind: Kind) => {
+    const l = listeners[kind];
+    listeners[kind] = null;
+    await l?.listener.close();
+  };
+  const describeOne = (kind: Kind) => {
+    const a = listeners[kind]?.listener.address();
+    return a ? `${kind} ${a.address}:${a.port}` : null;
+  };
+
+  return {
+    name: 'imap',
+    async start(s) {
+      settings = s;
+      await bind(s, 'imap');
+      await bind(s, 'imaps');
+    },
+    async reconfigure(s) {
+      settings = s;
+      for (const kind of ['imap', 'imaps'] as const) {
+        const current = listeners[kind]?.bound ?? null;
+        const wanted = s.listen[kind] === 0 ? null : key(s, kind);
+        if (current === wanted) continue;
+        await unbind(kind);
+        await bind(s, kind);
+      }
+    },
+    async stop() {
+      await unbind('imap');
+      await unbind('imaps');
+    },
+    describe() {
+      const parts = [describeOne('imap'), describeOne('imaps')].filter((p) => p !== null);
+      return parts.length ? `listening on ${parts.join(', ')}` : 'off';
+    },
+    addresses: () => ({ imap: listeners.imap?.listener.address() ?? null, imaps: listeners.imaps?.listener.address() ?? null }),
+  };
+}

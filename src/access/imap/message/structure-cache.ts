@@ -1,0 +1,50 @@
+/**
+ * The MIME structure of a blob, computed once (analyze.ts) and kept in the store, so FETCH of
+ * ENVELOPE / BODYSTRUCTURE / sections never re-parses. A small in-memory LRU in front saves the
+ * JSON round trip for a client walking a mailbox; concurrent requests for one blob share one parse.
+ */
+import type { ImapMailboxStore } from '../../../store/interfaces.js';
+import { analyzeMessage, type RangeReader } from './analyze.js';
+import { STRUCTURE_VERSION, type CachedStructure, type MimePart } from './structure-types.js';
+
+const MEMORY_ENTRIES = 500;
+
+export class StructureCache {
+  private readonly memory = new Map<string, MimePart>();
+  private readonly pending = new Map<string, Promise<MimePart>>();
+
+  constructor(
+    private readonly store: Pick<ImapMailboxStore, 'structure' | 'saveStructure'>,
+    private readonly read: (blob: string) => RangeReader,
+  ) {}
+
+  async get(blob: string, size: number): Promise<MimePart> {
+    const hit = this.memory.get(blob);
+    if (hit) {
+      this.memory.delete(blob);
+      this.memory.set(blob, hit);
+      return hit;
+    }
+    let p = this.pending.get(blob);
+    if (!p) {
+      p = this.load(blob, size).finally(() => this.pending.delete(blob));
+      this.pending.set(blob, p);
+    }
+    const part = await p;
+    this.memory.set(blob, part);
+    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+    return part;
+  }
+
+  private async load(blob: string, size: number): Promise<MimePart> {
+    const json = await this.store.structure(blob);
+    if (json) {
+      const cached = JSON.parse(json) as CachedStructure;
+      if (cached.v === STRUCTURE_VERSION) return cached.root;
+    }
+    const root = await analyzeMessage(this.read(blob), 0, size);
+    const entry: CachedStructure = { v: STRUCTURE_VERSION, root };
+    await this.store.saveStructure(blob, JSON.stringify(entry));
+    return root;
+  }
+}
