@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ImapFlow } from 'imapflow';
 import { Pop3Client, Pop3Error, type BodyStream, type Pop3ClientOptions } from '../../../src/collect/pop3-client/index.js';
 import { crlf, startDovecot, type DovecotInstance } from '../../fixtures/dovecot.js';
 
@@ -137,6 +138,22 @@ describe('Dovecot as the ISP', () => {
     assert.deepEqual(left.map((h) => /<(dave\d)@/.exec(h)?.[1]), ['dave2', 'dave3', 'dave4']);
     await c.quit();
   });
+});
+
+describe('the harness also serves IMAP (for the IMAP collector and benchmarks)', () => {
+  for (const [name, port, secure] of [['STARTTLS', () => isp.ports.imap, false], ['implicit TLS', () => isp.ports.imaps!, true]] as const) {
+    test(`IMAP over ${name}: INBOX holds the seeded messages`, async () => {
+      const imap = new ImapFlow({
+        host: '127.0.0.1', port: port(), secure, doSTARTTLS: !secure ? true : undefined,
+        tls: { ca: isp.cert!.cert, servername: 'localhost' },
+        auth: { user: 'bob', pass: 'bobpw' }, logger: false,
+      });
+      await imap.connect();
+      const box = await imap.mailboxOpen('INBOX', { readOnly: true });
+      assert.equal(box.exists, 50);
+      await imap.logout();
+    });
+  }
 });
 
 async function connectWhenUnlocked(options: Pop3ClientOptions): Promise<Pop3Client> {
