@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import { remoteMailboxKey, type CollectorConfig } from '../config/schema.js';
 import { tryLockFile } from '../server/file-lock.js';
 import type { CollectDeps } from './fetched-message.js';
-import { runImapSession } from './imap-session.js';
 import { runPop3Session, type SessionOptions } from './pop3-session.js';
 import { formatReport, newReport, type SessionReport } from './session-report.js';
 
@@ -32,7 +31,11 @@ export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: Sess
   const log = deps.log.child({ collector: c.name });
   try {
     if (c.protocol === 'pop3') await runPop3Session(deps, c, mailboxKey, report, log, opts);
-    else await runImapSession(deps, c, mailboxKey, report, log, opts);
+    else {
+      // imapflow is large: loaded only by processes that collect over IMAP.
+      const { runImapSession } = await import('./imap-session.js');
+      await runImapSession(deps, c, mailboxKey, report, log, opts);
+    }
   } catch (err) {
     report.errors.push(err instanceof Error ? err.message : String(err));
     log.debug({ err }, 'session failed');

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
-import { runCollector } from '../../collect/run-collector.js';
 import { formatReport } from '../../collect/session-report.js';
 import { UsageError } from '../../errors.js';
 import { print, withData } from '../context.js';
@@ -13,6 +11,8 @@ export function registerCollect(program: Command): void {
     .option('--once', 'one session per collector, then exit (the default; kept for scripts)')
     .option('--dry-run', 'download and delete nothing: read headers and show who would receive each message')
     .action(async (names: string[], opts: { dryRun?: boolean }, cmd: Command) => {
+      const { runCollector } = await import('../../collect/run-collector.js');
+      const { SingleBar, Presets } = await import('cli-progress');
       await withData(cmd, async (ctx) => {
         const all = (await ctx.store.config.snapshot()).collectors;
         const unknown = names.filter((n) => !all.some((c) => c.name === n));

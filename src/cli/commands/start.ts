@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../server/data-dir.js';
-import { serverLogger } from '../../server/logger.js';
-import { startServer } from '../../server/server.js';
 import { print } from '../context.js';
 
 export function registerStart(program: Command): void {
@@ -10,6 +8,9 @@ export function registerStart(program: Command): void {
     .description('run all services in the foreground until SIGINT or SIGTERM')
     .action(async (_opts, cmd: Command) => {
       const dataDir = resolveDataDir(cmd.optsWithGlobals<{ data?: string }>().data);
+      // Loaded here, not at the top: every other command would pay for the servers' modules.
+      const { serverLogger } = await import('../../server/logger.js');
+      const { startServer } = await import('../../server/server.js');
       const log = serverLogger(dataDir);
       const server = await startServer(dataDir, log, print);
       print(`Postroom is running on ${dataDir} (pid ${process.pid}).`);
