@@ -1,6 +1,5 @@
 /** Password hashing: argon2id, PHC strings. Sync variants exist for use inside a store transaction. */
 import { hash, hashSync, verify, verifySync } from '@node-rs/argon2';
-import { randomBytes } from 'node:crypto';
 
 export const hashPassword = (password: string): Promise<string> => hash(password);
 export const hashPasswordSync = (password: string): string => hashSync(password);
@@ -23,9 +22,4 @@ export function verifyPasswordSync(phc: string | null, password: string): boolea
   }
 }
 
-/** A random password that survives copy and paste: no look-alike characters. */
-export function randomPassword(length = 16): string {
-  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  const bytes = randomBytes(length);
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join('');
-}
+export { randomPassword } from './random-password.js';

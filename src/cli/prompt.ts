@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { UsageError } from '../errors.js';
-import { randomPassword } from '../auth/passwords.js';
+import { randomPassword } from '../auth/random-password.js';
 
 /**
  * A new password: the first line of stdin with --password-stdin, typed twice on a terminal

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { applyConfigFile, exportConfig } from '../../config/apply.js';
 import { print, withData } from '../context.js';
 
 export function registerConfig(program: Command): void {
@@ -12,6 +11,7 @@ export function registerConfig(program: Command): void {
     .option('--dry-run', 'check the file and print what would change, changing nothing')
     .action(async (file: string, opts: { prune?: boolean; dryRun?: boolean }, cmd: Command) => {
       await withData(cmd, async (ctx) => {
+        const { applyConfigFile } = await import('../../config/apply.js');
         const r = await applyConfigFile(ctx.store, file, opts);
         for (const n of r.notes) print(`note: ${n}`);
         if (r.changes.length === 0) print('No changes: the configuration already matches the file.');
@@ -25,6 +25,7 @@ export function registerConfig(program: Command): void {
     .command('export')
     .description('print the current configuration as YAML (passwords omitted)')
     .action(async (_opts, cmd: Command) => {
+      const { exportConfig } = await import('../../config/apply.js');
       await withData(cmd, async (ctx) => process.stdout.write(await exportConfig(ctx.store)));
     });
 }

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { hashPassword } from '../../auth/passwords.js';
 import { UsageError } from '../../errors.js';
 import { obtainPassword } from '../prompt.js';
 import { print, withData } from '../context.js';
+
+/** argon2 is loaded only by the commands that hash (it costs every other command ~10 MB). */
+const hashPassword = async (password: string) => (await import('../../auth/passwords.js')).hashPassword(password);
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
