@@ -60,7 +60,7 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
   const bind = async (s: Settings, kind: Kind) => {
     const port = s.listen[kind];
     if (port === 0) return;
-    const listener = new ImapListener(deps, kind === 'imaps' ? secureContext : null);
+    const listener = new ImapListener(deps, kind === 'imaps' ? material : null);
     const addr = await listener.listen(s.listen.address, port);
     listeners[kind] = { listener, bound: key(s, kind) };
     deps.log.info({ address: `${addr.address}:${addr.port}`, kind }, `${kind} listening on ${addr.address}:${addr.port}`);

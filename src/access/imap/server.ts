@@ -3,7 +3,7 @@
  * "any free port" here; the service (imap-service.ts) is where 0 means "off", as in the settings.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import tls, { type SecureContext } from 'node:tls';
+import tls from 'node:tls';
 import { runSession } from './session.js';
 import type { ImapDeps } from './state.js';
 
@@ -13,7 +13,8 @@ export class ImapListener {
 
   constructor(
     private readonly deps: ImapDeps,
-    private readonly implicitTls: SecureContext | null,
+    /** Certificate and key for implicit TLS (imaps); null for a plain listener that offers STARTTLS. */
+    private readonly implicitTls: { cert: Buffer; key: Buffer } | null,
   ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -23,7 +24,8 @@ export class ImapListener {
       socket.setNoDelay(true);
       runSession(socket, this.implicitTls !== null, this.deps).catch((e: unknown) => this.deps.log.error({ err: e }, 'IMAP session crashed'));
     };
-    const server = this.implicitTls ? tls.createServer({ secureContext: this.implicitTls }, onSocket) : net.createServer(onSocket);
+    // tls.createServer takes the certificate itself; a `secureContext` option is not used for it.
+    const server = this.implicitTls ? tls.createServer({ cert: this.implicitTls.cert, key: this.implicitTls.key }, onSocket) : net.createServer(onSocket);
     server.on('tlsClientError', (e: Error) => this.deps.log.debug({ err: e }, 'TLS handshake failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

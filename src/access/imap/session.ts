@@ -94,7 +94,8 @@ async function execute(session: ImapSession, buf: Buffer, literals: Map<number, 
   const { tag, command } = parsed;
   const handler = handlers[command.name] as CommandHandler<ImapCommand>;
   if (!handler.states.includes(session.state.kind)) {
-    const why = session.state.kind === 'not-authenticated' ? 'Log in first' : session.state.kind === 'authenticated' ? 'Select a mailbox first' : 'Already logged in';
+    const why =
+      session.state.kind === 'not-authenticated' ? 'Log in first' : handler.states.includes('not-authenticated') ? 'Already logged in' : 'Select a mailbox first';
     await conn.send(`${tag} BAD ${command.name}: ${why}\r\n`);
     return;
   }

@@ -32,7 +32,7 @@ export async function startImap(opts: ImapServiceOptions & { settings?: (s: Sett
   const secure = tls.createSecureContext({ cert: material.cert, key: material.key });
   const deps = createImapDeps(ctx, secure, { throttle: fastThrottle, idlePollMs: 100, ...opts }, () => settings);
   const plain = new ImapListener(deps, null);
-  const implicit = new ImapListener(deps, secure);
+  const implicit = new ImapListener(deps, material);
   const port = (await plain.listen('127.0.0.1', 0)).port;
   const tlsPort = (await implicit.listen('127.0.0.1', 0)).port;
   return {
@@ -54,6 +54,7 @@ export async function startImap(opts: ImapServiceOptions & { settings?: (s: Sett
 
 /** The response to one command: untagged lines (literals inline), and the tagged line. */
 export interface Response {
+  /** Untagged responses without their "* " (continuation requests keep their "+"). */
   untagged: string[];
   tagged: string;
   /** Everything received, exactly. */
@@ -159,7 +160,7 @@ export class RawImapClient {
       raws.push(l, Buffer.from('\r\n'));
       const s = l.toString('utf8');
       if (s.startsWith(`${tag} `)) return { untagged, tagged: s, raw: Buffer.concat(raws) };
-      untagged.push(s);
+      untagged.push(s.startsWith('* ') ? s.slice(2) : s);
     }
   }
 

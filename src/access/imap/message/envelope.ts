@@ -58,6 +58,7 @@ function one(name: string | undefined, address: string | undefined): EnvelopeAdd
 }
 
 export function formatEnvelope(e: Envelope): string {
-  const addrs = (a: EnvelopeAddress[]) => list(a.map((x) => list(x.map(nstr))), true);
+  // env-from = "(" 1*address ")": addresses follow each other without a space (RFC 3501 section 9).
+  const addrs = (a: EnvelopeAddress[]) => (a.length ? `(${a.map((x) => list(x.map(nstr))).join('')})` : 'NIL');
   return list([nstr(e.date), nstr(e.subject), addrs(e.from), addrs(e.sender), addrs(e.replyTo), addrs(e.to), addrs(e.cc), addrs(e.bcc), nstr(e.inReplyTo), nstr(e.messageId)]);
 }
