@@ -37,7 +37,7 @@ export interface IngestResult {
   messageId: string | null;
   fingerprint: string;
   results: DeliveryResult[];
-  /** Recipients outside the local domains (not delivered by the pipeline itself). */
+  /** Recipients outside the local domains: queued in the outbound queue (src/smtp/outbound). */
   external: string[];
   notes: string[];
   /** Another process delivered this spool entry first; `results` are its. */
@@ -112,6 +112,8 @@ export class Pipeline {
           subject: decodeForDisplay(first(fields, 'subject')),
           from: decodeForDisplay(first(fields, 'from')),
           routing: { spec: routing, notes: decision.notes, external: decision.external },
+          // Outside recipients are queued for the smarthost in the same transaction as the local copies.
+          outbound: decision.external.length > 0 ? { sender: entry.source.envelopeFrom || null, recipients: decision.external } : undefined,
         },
         recipients,
         windowStart,
@@ -123,9 +125,7 @@ export class Pipeline {
         for (const r of results) {
           this.log.info({ ingest: ingestId, source, user: r.user, outcome: r.outcome, mailbox: r.mailbox, uid: r.uid, messageId }, `${r.outcome} to ${r.user}: ${r.reason}`);
         }
-        if (decision.external.length > 0) {
-          this.log.warn({ ingest: ingestId, external: decision.external }, 'recipients outside the local domains are not delivered by the pipeline');
-        }
+        if (decision.external.length > 0) this.log.info({ ingest: ingestId, source, external: decision.external }, `queued for relaying to ${decision.external.join(', ')}`);
       }
       return { ingestId, spoolId, blob: entry.blob, size: entry.size, messageId, fingerprint, results, external: decision.external, notes: decision.notes, alreadyDone };
     } catch (err) {

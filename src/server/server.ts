@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
 import { imapService } from '../access/imap/imap-service.js';
+import { smtpService } from '../smtp/smtp-service.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import { spoolRunner } from '../pipeline/spool-runner.js';
 import { collectorScheduler } from '../collect/scheduler.js';
@@ -48,6 +49,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
     services.push(pop3Service(ctx, tls));
     services.push(imapService(ctx, tls));
+    services.push(smtpService(ctx, tls));
     services.push(collectorScheduler(ctx));
     for (const s of services) await s.start(settings);
 

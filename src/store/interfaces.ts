@@ -53,6 +53,11 @@ export interface Source {
   remoteId?: string;
   /** Anything else worth keeping for diagnosis (session id, authenticated user...). */
   detail?: Record<string, unknown>;
+  /**
+   * The envelope sender (SMTP MAIL FROM) when the door knows one; '' is the null sender <>.
+   * Relayed copies are sent with it and bounces go back to it.
+   */
+  envelopeFrom?: string;
 }
 
 /** Facts the pipeline learned about a spooled message, stored once per ingest. */
@@ -70,6 +75,17 @@ export interface IngestRecord {
   from: string | null;
   /** The routing decision, for diagnosis. */
   routing: unknown;
+  /**
+   * Recipients outside the local domains: `deliver` writes one outbound queue row per recipient
+   * in the same transaction as the local copies, so a message is never half-routed.
+   */
+  outbound?: OutboundRequest;
+}
+
+/** What to relay: the reverse path (null: the null sender <>, never bounced) and the recipients. */
+export interface OutboundRequest {
+  sender: string | null;
+  recipients: string[];
 }
 
 export type DeliveryOutcome = 'delivered' | 'held' | 'suppressed';
@@ -204,6 +220,71 @@ export interface DeliveryStore {
   deliveriesOf(ingestId: number): Promise<Array<{ user: string; outcome: DeliveryOutcome; reason: string; via: string; at: number }>>;
 }
 
+/** One recipient of one message in the outbound queue (relayed through the smarthost). */
+export interface OutboundItem {
+  id: number;
+  ingestId: number;
+  blob: string;
+  size: number;
+  /** Reverse path for MAIL FROM; null is <> (a bounce: never bounced again). */
+  sender: string | null;
+  recipient: string;
+  /** queued: waiting or retrying; sent: the smarthost took it; failed: bounced to the sender. */
+  state: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+}
+
+/**
+ * The outbound queue: state per recipient, in the database, so it survives restarts. Rows are
+ * written by `DeliveryStore.deliver` (IngestRecord.outbound); the relay worker moves them on.
+ */
+export interface OutboundStore {
+  /** Rows still queued and those that failed, oldest first (what `postroom queue` shows). */
+  list(): Promise<OutboundItem[]>;
+  get(id: number): Promise<OutboundItem | undefined>;
+  /** Queued rows whose next attempt is due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<OutboundItem[]>;
+  /** The smarthost accepted these rows. */
+  sent(ids: number[], response: string, at: number): Promise<void>;
+  /** A temporary failure: one more attempt counted, next one at `nextAttemptAt`. */
+  deferred(ids: number[], error: string, at: number, nextAttemptAt: number): Promise<void>;
+  /** A permanent failure (or too old): the bounce has been made; the rows stay for diagnosis. */
+  failed(ids: number[], error: string, at: number): Promise<void>;
+  /** Makes a queued row due now; false when there is no queued row with that id. */
+  retryNow(id: number, now: number): Promise<boolean>;
+  /** Removes a row whatever its state (no bounce); false when there is none. */
+  remove(id: number): Promise<boolean>;
+}
+
+/** What makes two submissions "the same message sent again" (see src/smtp/resend.ts). */
+export interface SubmissionKey {
+  /** The authenticated user. */
+  user: string;
+  /** Normalized Message-ID. */
+  messageId: string;
+  /** sha256 of the message bytes exactly as the client sent them. */
+  contentHash: string;
+  /** The envelope (sender and sorted recipients), so a client that splits recipients into batches is not mistaken for a resend. */
+  envelope: string;
+}
+
+/**
+ * The submission ledger: remembers what each user submitted, so a client's silent resend of the
+ * same message (Outlook does this when the 250 comes late) is accepted and dropped, not sent twice.
+ */
+export interface SubmissionStore {
+  /**
+   * Atomically: when the same key was recorded at or after `windowStart`, marks the spool entry
+   * `spoolId` done without delivering it and returns the earlier record; otherwise records this
+   * submission for `spoolId` and returns null.
+   */
+  claim(key: SubmissionKey, spoolId: number, at: number, windowStart: number): Promise<{ spoolId: number; at: number } | null>;
+}
+
 export interface UserStore {
   get(name: string): Promise<UserRecord | undefined>;
   /** A user by name or by any of their addresses (case-insensitive), as users log in. */
@@ -255,10 +336,14 @@ export interface Store {
   mailboxes: MailboxStore;
   deliveries: DeliveryStore;
   spool: SpoolStore;
+  outbound: OutboundStore;
+  submissions: SubmissionStore;
   journal: CollectorJournalStore;
   config: ConfigStore;
   maildrops: Pop3MaildropStore;
   imap: ImapMailboxStore;
+  held: HeldCopyStore;
+  provenance: ProvenanceStore;
   close(): Promise<void>;
 }
 
@@ -403,4 +488,94 @@ export interface ImapMailboxStore {
   structure(blob: string): Promise<string | undefined>;
   /** Caches the MIME structure of a blob; every copy of that blob shares it. */
   saveStructure(blob: string, json: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicate intelligence (issue 7): held copies in "Possible duplicates", and the stored story of
+// every copy that diagnosis reads.
+
+/** Something that happened to a copy after its delivery (kept with its provenance, never removed). */
+export interface CopyEvent {
+  deliveryId: number;
+  /** released: moved from "Possible duplicates" to the INBOX; expired: removed from "Possible duplicates" after `duplicates.heldDays`. */
+  kind: 'released' | 'expired';
+  at: number;
+  /** Who did it: "cli", "admin NAME", "expiry". */
+  actor: string;
+  /** Where the copy was before and after (mailbox, UID, blob): enough to find the bytes again. */
+  detail: Record<string, unknown>;
+}
+
+/** A copy waiting in a user's "Possible duplicates" folder, with why it was held. */
+export interface HeldCopy {
+  /** The delivery (provenance) row: the id `duplicates show/release` take. */
+  deliveryId: number;
+  user: string;
+  uid: number;
+  blob: string;
+  size: number;
+  heldAt: number;
+  reason: string;
+  ingestId: number;
+  messageId: string | null;
+  subject: string | null;
+  from: string | null;
+  source: Source;
+}
+
+/**
+ * The copies held in "Possible duplicates". A held copy leaves the folder only by `release` (to the
+ * INBOX) or `expire` (after the holding period), both recorded as a CopyEvent in the same
+ * transaction. Copies a user moved out of the folder themselves (IMAP) are no longer held.
+ */
+export interface HeldCopyStore {
+  /** Held copies still in "Possible duplicates", oldest first; only `user`'s when given. */
+  list(user?: string): Promise<HeldCopy[]>;
+  get(deliveryId: number): Promise<HeldCopy | undefined>;
+  /**
+   * Moves the held copy to the user's INBOX under a new UID (flags kept) and records a 'released'
+   * event. Undefined when no copy with that id is held (never held, released or expired already).
+   */
+  release(deliveryId: number, actor: string, at: number): Promise<{ uid: number; uidValidity: number } | undefined>;
+  /** Removes from "Possible duplicates" every held copy held before `heldBefore`, recording an 'expired' event for each; returns them. */
+  expire(heldBefore: number, actor: string, at: number): Promise<HeldCopy[]>;
+}
+
+/** One recipient's copy of one ingest, with everything the store knows about how it came to be. */
+export interface CopyStory {
+  ingestId: number;
+  receivedAt: number;
+  source: Source;
+  blob: string;
+  size: number;
+  messageId: string | null;
+  fingerprint: string;
+  subject: string | null;
+  from: string | null;
+  /** The routing decision as the pipeline stored it ({ spec, notes, external }). */
+  routing: unknown;
+  deliveryId: number;
+  user: string;
+  via: string;
+  outcome: DeliveryOutcome;
+  reason: string;
+  at: number;
+  /** Where the copy is now (null: suppressed, expired or removed by the user). */
+  mailbox: string | null;
+  uid: number | null;
+  events: CopyEvent[];
+}
+
+/** Read access to provenance, for `postroom diagnose` and `postroom doctor`. */
+export interface ProvenanceStore {
+  /** The user's copies (every outcome) with this Message-ID or one of these fingerprints, oldest first. */
+  copiesOf(user: string, match: { messageId?: string; fingerprints?: string[] }): Promise<CopyStory[]>;
+  /** The copy now at `uid` in the user's folder `mailbox`, if any. */
+  copyAt(user: string, mailbox: string, uid: number): Promise<CopyStory | undefined>;
+  /** Copies with the given outcomes delivered since `since` (every user), oldest first, at most `limit`. */
+  recent(since: number, outcomes: DeliveryOutcome[], limit: number): Promise<CopyStory[]>;
+  /** The copy this delivery matched in the ledger: the earliest earlier copy of the same user with the same Message-ID or fingerprint. */
+  earlierMatch(copy: CopyStory): Promise<CopyStory | undefined>;
+  /** Ingests from collectors since `since`: the source and routing only, for doctor's routing checks. */
+  collectorIngests(since: number, limit: number): Promise<Array<{ ingestId: number; source: Source; routing: unknown; blob: string }>>;
 }

@@ -1,6 +1,7 @@
 import type { DeliverOutcome, DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
 import type { Db } from './database.js';
 import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
+import { insertOutbound } from './outbound.js';
 
 export class SqliteDeliveryStore implements DeliveryStore {
   constructor(private readonly db: Db) {}
@@ -38,6 +39,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
       );
       const results: DeliveryResult[] = [];
       for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
+      insertOutbound(db, ingestId, ingest, Date.now());
       if (spoolId !== undefined) db.prepare(`UPDATE spool SET state = 'done', ingest_id = ? WHERE id = ?`).run(ingestId, spoolId);
       return { ingestId, results, alreadyDone: false };
     });

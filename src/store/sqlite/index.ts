@@ -4,10 +4,14 @@ import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
 import { SqliteImapStore } from './imap.js';
 import { SqliteMailboxStore } from './mailboxes.js';
+import { SqliteOutboundStore } from './outbound.js';
+import { SqliteSubmissionStore } from './submissions.js';
 import { SqliteMaildropStore } from './maildrop.js';
 import { SqliteJournalStore } from './journal.js';
 import { SqliteSpoolStore } from './spool.js';
 import { SqliteUserStore } from './users.js';
+import { SqliteHeldCopyStore } from './held.js';
+import { SqliteProvenanceStore } from './provenance.js';
 
 /** The embedded default store: one SQLite file. */
 export class SqliteStore implements Store {
@@ -17,9 +21,13 @@ export class SqliteStore implements Store {
   readonly deliveries: SqliteDeliveryStore;
   readonly spool: SqliteSpoolStore;
   readonly journal: SqliteJournalStore;
+  readonly outbound: SqliteOutboundStore;
+  readonly submissions: SqliteSubmissionStore;
   readonly config: SqliteConfigStore;
   readonly maildrops: SqliteMaildropStore;
   readonly imap: SqliteImapStore;
+  readonly held: SqliteHeldCopyStore;
+  readonly provenance: SqliteProvenanceStore;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -28,9 +36,13 @@ export class SqliteStore implements Store {
     this.deliveries = new SqliteDeliveryStore(this.db);
     this.spool = new SqliteSpoolStore(this.db);
     this.journal = new SqliteJournalStore(this.db);
+    this.outbound = new SqliteOutboundStore(this.db);
+    this.submissions = new SqliteSubmissionStore(this.db);
     this.config = new SqliteConfigStore(this.db);
     this.maildrops = new SqliteMaildropStore(this.db);
     this.imap = new SqliteImapStore(this.db);
+    this.held = new SqliteHeldCopyStore(this.db);
+    this.provenance = new SqliteProvenanceStore(this.db);
   }
 
   async close(): Promise<void> {

@@ -132,4 +132,49 @@ export const migrations: string[] = [
   `
   CREATE TABLE imap_structure (blob TEXT PRIMARY KEY, structure TEXT NOT NULL);
   `,
+  // SMTP: the submission ledger (a client's silent resend of a message is accepted once) and the
+  // outbound queue, one row per external recipient, written in the delivery transaction.
+  `
+  CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    spool_id INTEGER NOT NULL REFERENCES spool (id),
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX submissions_key ON submissions (user, message_id, content_hash, envelope, at);
+
+  CREATE TABLE outbound (
+    id INTEGER PRIMARY KEY,
+    ingest_id INTEGER NOT NULL REFERENCES ingests (id),
+    blob TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sender TEXT,
+    recipient TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_attempt_at INTEGER,
+    last_error TEXT,
+    UNIQUE (ingest_id, recipient)
+  );
+  CREATE INDEX outbound_due ON outbound (state, next_attempt_at);
+  `,
+  // Issue 7: what happened to a copy after delivery (released from "Possible duplicates", expired).
+  // IF NOT EXISTS: this entry and the SMTP one were written side by side, and may land in either order.
+  `
+  CREATE TABLE IF NOT EXISTS copy_events (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+    kind TEXT NOT NULL CHECK (kind IN ('released', 'expired')),
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS copy_events_delivery ON copy_events (delivery_id);
+  CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient, at);
+  `,
 ];

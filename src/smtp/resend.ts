@@ -1,0 +1,80 @@
+/**
+ * Idempotent submission: Outlook resends a message silently when the 250 after DATA is slow (see
+ * the seed's "Duplicated Messages"), and each resend would be delivered and relayed again.
+ *
+ * The key is (user, Message-ID, content hash, envelope):
+ * - content hash: sha256 of the bytes exactly as the client sent them, i.e. the stored blob minus
+ *   the Received line we prepend. Not the pipeline's fingerprint: that one deliberately ignores
+ *   headers outside an allow list and line-ending differences, because ISP copies of one message
+ *   differ there. A resend from the same client is byte-identical, so the exact hash loses no
+ *   resend, while a looser key could drop a message that really differs (a changed Importance,
+ *   Disposition-Notification-To, an added header) and a wrong "duplicate" here is lost mail.
+ * - envelope: a client that splits a long recipient list into several transactions sends the same
+ *   Message-ID and bytes with different RCPTs; those are not resends.
+ * A message without Message-ID is never treated as a resend.
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { messageIdOf } from '../pipeline/fingerprint.js';
+import { parseHeaderBlock } from '../pipeline/header-fields.js';
+import type { SpoolEntry, SubmissionKey } from '../store/interfaces.js';
+
+/** Thrown into the stream when a message goes over the size limit. */
+export class MessageTooLargeError extends Error {}
+
+/**
+ * Passes the message through unchanged while hashing it and counting its octets; past `maxBytes`
+ * it keeps reading (the client must be let to finish DATA) but forwards nothing and fails at the end.
+ */
+export class ContentHasher extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  get exceeded(): boolean {
+    return this.bytes > this.maxBytes;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.exceeded) return done();
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.exceeded ? new MessageTooLargeError(`message of more than ${this.maxBytes} octets`) : null);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** The envelope part of the key: sender and the sorted recipients, hashed. */
+export function envelopeKey(sender: string, recipients: string[]): string {
+  const rcpts = [...new Set(recipients.map((r) => r.toLowerCase()))].sort();
+  return createHash('sha256').update(`${sender.toLowerCase()}\n${rcpts.join('\n')}`).digest('hex');
+}
+
+/** The Message-ID of a spooled message, read from its header block in the blob. */
+export async function spooledMessageId(blobs: BlobStore, entry: SpoolEntry): Promise<string | null> {
+  if (entry.headerLength === 0) return null;
+  const fh = await open(blobs.pathOf(entry.blob), 'r');
+  try {
+    const buf = Buffer.alloc(entry.headerLength);
+    const { bytesRead } = await fh.read(buf, 0, entry.headerLength, entry.headerOffset);
+    return messageIdOf(parseHeaderBlock(buf.subarray(0, bytesRead)));
+  } finally {
+    await fh.close();
+  }
+}
+
+export function submissionKey(user: string, messageId: string, contentHash: string, sender: string, recipients: string[]): SubmissionKey {
+  return { user, messageId, contentHash, envelope: envelopeKey(sender, recipients) };
+}
