@@ -330,6 +330,32 @@ export interface ConfigStore {
   list(name: string): Promise<ListConfig | undefined>;
 }
 
+/** A logged-in admin: a browser session (cookie) or an API token. */
+export interface AdminSession {
+  user: string;
+  kind: 'browser' | 'api';
+  createdAt: number;
+  lastSeenAt: number;
+  /** Milliseconds since the epoch; the session is gone from then on. */
+  expiresAt: number;
+}
+
+/**
+ * Admin sessions of the web pages and the JSON API. Only a hash of each token is stored, so a
+ * copy of the database does not log anyone in. Expired sessions are never returned by `find`.
+ */
+export interface AdminSessionStore {
+  create(tokenHash: string, session: AdminSession): Promise<void>;
+  /** The session of this token hash when it has not expired at `now`. */
+  find(tokenHash: string, now: number): Promise<AdminSession | undefined>;
+  /** Records activity and moves the expiry (sliding idle timeout). */
+  touch(tokenHash: string, lastSeenAt: number, expiresAt: number): Promise<void>;
+  remove(tokenHash: string): Promise<void>;
+  /** Ends every session of `user` but the one given (password changed, user removed); returns how many. */
+  removeUser(user: string, exceptTokenHash?: string): Promise<number>;
+  purgeExpired(now: number): Promise<number>;
+}
+
 /** The whole store. */
 export interface Store {
   users: UserStore;
@@ -340,6 +366,7 @@ export interface Store {
   submissions: SubmissionStore;
   journal: CollectorJournalStore;
   config: ConfigStore;
+  adminSessions: AdminSessionStore;
   maildrops: Pop3MaildropStore;
   imap: ImapMailboxStore;
   held: HeldCopyStore;

@@ -72,3 +72,37 @@ describe('IMAP parser fuzz', () => {
     assert.equal(r.ok, false);
   });
 });
+
+describe('IMAP live session fuzz', () => {
+  it('answers 1,500 mutated commands on a logged-in, selected session, each with a tagged response, and stays usable', async () => {
+    const { RawImapClient, startImap } = await import('./harness.js');
+    const { message } = await import('../../helpers/messages.js');
+    const h = await startImap();
+    try {
+      await h.deliver('bob@example.test', message({}));
+      const { client } = await RawImapClient.connect(h.port);
+      await client.login();
+      await client.command('SELECT INBOX');
+      const next = rng(17);
+      // Commands that change the conversation itself (literals, IDLE, TLS, logout) are left out:
+      // what is fuzzed here is parsing and dispatch on a live connection.
+      const live = seeds.filter((s) => !s.includes('{')).concat(['a8 FETCH 1 (BODY[1.MIME] BODYSTRUCTURE)', 'a9 UID SEARCH NOT DELETED']);
+      for (let i = 0; i < 1500; i++) {
+        const bytes = [...Buffer.from(live[i % live.length]!.slice(live[i % live.length]!.indexOf(' ') + 1), 'latin1')];
+        for (let e = 0; e < 1 + Math.floor(next() * 3); e++) {
+          const at = Math.floor(next() * (bytes.length + 1));
+          const ch = alphabet[Math.floor(next() * alphabet.length)]!;
+          if (next() < 0.5) bytes.splice(at, 1);
+          else bytes.splice(at, 0, ch);
+        }
+        const text = Buffer.from(bytes).toString('latin1').replace(/[\r\n{]/g, '').replace(/\b(LOGOUT|IDLE|STARTTLS|AUTHENTICATE|CLOSE|UNSELECT|DELETE|EXPUNGE)\b/gi, 'NOOP');
+        const r = await client.command(text);
+        assert.match(r.tagged, /^A\d+ (OK|NO|BAD) /, text);
+      }
+      assert.match((await client.command('NOOP')).tagged, /OK/);
+      client.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+});
