@@ -1,4 +1,5 @@
 import type { Store } from '../interfaces.js';
+import { SqliteAdminSessionStore } from './admin-sessions.js';
 import { SqliteConfigStore } from './config.js';
 import { openDatabase, type Db } from './database.js';
 import { SqliteDeliveryStore } from './deliveries.js';
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly outbound: SqliteOutboundStore;
   readonly submissions: SqliteSubmissionStore;
   readonly config: SqliteConfigStore;
+  readonly adminSessions: SqliteAdminSessionStore;
   readonly maildrops: SqliteMaildropStore;
   readonly imap: SqliteImapStore;
   readonly held: SqliteHeldCopyStore;
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.outbound = new SqliteOutboundStore(this.db);
     this.submissions = new SqliteSubmissionStore(this.db);
     this.config = new SqliteConfigStore(this.db);
+    this.adminSessions = new SqliteAdminSessionStore(this.db);
     this.maildrops = new SqliteMaildropStore(this.db);
     this.imap = new SqliteImapStore(this.db);
     this.held = new SqliteHeldCopyStore(this.db);

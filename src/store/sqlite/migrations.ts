@@ -177,4 +177,18 @@ export const migrations: string[] = [
   CREATE INDEX IF NOT EXISTS copy_events_delivery ON copy_events (delivery_id);
   CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient, at);
   `,
+  // Admin pages and JSON API: sessions and API tokens, by the sha256 of the token (the token
+  // itself is only in the browser's cookie or the API client), so logout and password changes
+  // end sessions at once, and sessions survive a restart.
+  `
+  CREATE TABLE admin_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('browser', 'api')),
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX admin_sessions_user ON admin_sessions (user);
+  `,
 ];
