@@ -4,6 +4,7 @@ import { MailError, UsageError } from '../errors.js';
 import { registerCollect } from './commands/collect.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeliver } from './commands/deliver.js';
+import { registerDuplicates } from './commands/duplicates.js';
 import { registerMailbox } from './commands/mailbox.js';
 import { registerStart } from './commands/start.js';
 import { registerUser } from './commands/user.js';
@@ -20,6 +21,7 @@ registerUser(program);
 registerDeliver(program);
 registerCollect(program);
 registerMailbox(program);
+registerDuplicates(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { imapService } from '../access/imap/imap-service.js';
 import { smtpService } from '../smtp/smtp-service.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import { spoolRunner } from '../pipeline/spool-runner.js';
+import { heldExpiryService } from '../pipeline/held-expiry.js';
 import { collectorScheduler } from '../collect/scheduler.js';
 import type { Settings } from '../config/schema.js';
 import { openDataDir, type DataContext } from './data-dir.js';
@@ -47,6 +48,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
       }),
     );
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
+    services.push(heldExpiryService(ctx.store, log));
     services.push(pop3Service(ctx, tls));
     services.push(imapService(ctx, tls));
     services.push(smtpService(ctx, tls));
