@@ -96,3 +96,30 @@ describe('IMAP: two sessions on one mailbox', () => {
     c.destroy();
   });
 });
+
+describe('IMAP: flag changes are reported even when the other session fetches or stores silently', () => {
+  it('FETCH without FLAGS and STORE .SILENT do not swallow another session\'s change', async () => {
+    const h = await startImap();
+    try {
+      await h.deliver('bob@example.test', message({}));
+      const a = (await RawImapClient.connect(h.port)).client;
+      const b = (await RawImapClient.connect(h.port)).client;
+      for (const c of [a, b]) {
+        await c.login();
+        await c.command('SELECT INBOX');
+      }
+      await b.command('STORE 1 +FLAGS.SILENT ($Other)');
+      const f = await a.command('FETCH 1 (UID RFC822.SIZE)');
+      const n = await a.command('NOOP');
+      // Reported once, before FETCH's OK or at the NOOP: either is allowed, never neither.
+      assert.deepEqual([...f.untagged, ...n.untagged].filter((l) => l.includes('FLAGS')), ['1 FETCH (FLAGS ($Other))']);
+      await b.command('STORE 1 +FLAGS.SILENT (\\Answered)');
+      const s = await a.command('STORE 1 +FLAGS.SILENT (\\Flagged)');
+      assert.deepEqual(s.untagged, ['1 FETCH (FLAGS ($Other \\Answered \\Flagged))']);
+      a.destroy();
+      b.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -46,7 +46,6 @@ export const fetch: CommandHandler<Cmd> = {
         // Expunged by another session and not yet reported: RFC 2180 4.1.2 lets us skip it.
         if (!m) continue;
         if (marksSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen');
-        selected.flags.set(m.uid, m.flags);
         await sendOne(session, selected, t.seq, m, items);
       }
     }
@@ -86,7 +85,10 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
         put(`UID ${m.uid}`);
         break;
       case 'FLAGS':
-        put(`FLAGS ${list(selected.flags.get(m.uid) ?? m.flags)}`);
+        // The client now knows these flags; only then may the view take them (else a change by
+        // another session would never be reported).
+        selected.flags.set(m.uid, m.flags);
+        put(`FLAGS ${list(m.flags)}`);
         break;
       case 'INTERNALDATE':
         put(`INTERNALDATE ${imapDateTime(m.internalDate)}`);
