@@ -2,6 +2,7 @@
  * What both collectors (POP3 and IMAP) do with a remote message: hand it to the pipeline with its
  * journal key, so that the spool row and the journal row commit together, and count the outcome.
  */
+import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { CollectorConfig } from '../config/schema.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -25,6 +26,24 @@ export function routingOf(c: CollectorConfig, sessionStart: number): RoutingSpec
   return sessionSince === undefined ? base : { ...base, sessionSince };
 }
 
+/**
+ * The provenance of a fetched copy: which remote mailbox and message, which session (id and start)
+ * and which process on which host downloaded it; what `postroom diagnose` reads to tell a repeated
+ * download, two collectors on one mailbox or a second server instance apart.
+ */
+export function collectorDetail(c: CollectorConfig, mailboxKey: string, remoteId: string, report: SessionReport): Record<string, unknown> {
+  return {
+    protocol: c.protocol,
+    mailbox: mailboxKey,
+    uid: remoteId,
+    routing: c.routing.mode,
+    session: report.sessionId,
+    sessionStartedAt: report.startedAt,
+    host: hostname(),
+    pid: process.pid,
+  };
+}
+
 export async function deliverFetched(
   deps: CollectDeps,
   c: CollectorConfig,
@@ -36,7 +55,7 @@ export async function deliverFetched(
 ): Promise<void> {
   try {
     const r = await deps.pipeline.ingest({
-      source: { kind: 'collector', name: c.name, remoteId: `${mailboxKey} ${remoteId}`, detail: { protocol: c.protocol, mailbox: mailboxKey } },
+      source: { kind: 'collector', name: c.name, remoteId: `${mailboxKey} ${remoteId}`, detail: collectorDetail(c, mailboxKey, remoteId, report) },
       routing,
       content,
       journal: { mailboxKey, remoteId, collector: c.name },

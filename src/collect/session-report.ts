@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
+
 /** What one collector session did, for the log, the CLI summary and the admin dashboard. */
 export interface SessionReport {
   collector: string;
   mailbox: string;
+  /** Random id of this session, kept in the provenance of every message it downloaded. */
+  sessionId: string;
   startedAt: number;
   durationMs: number;
   /** Messages on the server when the session looked. */
@@ -24,7 +28,7 @@ export interface SessionReport {
 }
 
 export function newReport(collector: string, mailbox: string): SessionReport {
-  return { collector, mailbox, startedAt: Date.now(), durationMs: 0, seen: 0, downloaded: 0, delivered: 0, held: 0, suppressed: 0, deleted: 0, kept: 0, noUidl: false, errors: [] };
+  return { collector, mailbox, sessionId: randomBytes(6).toString('hex'), startedAt: Date.now(), durationMs: 0, seen: 0, downloaded: 0, delivered: 0, held: 0, suppressed: 0, deleted: 0, kept: 0, noUidl: false, errors: [] };
 }
 
 export function formatReport(r: SessionReport): string {
