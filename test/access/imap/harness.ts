@@ -87,8 +87,9 @@ export class RawImapClient {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static async connect(port: number, opts: { tls?: boolean } = {}): Promise<{ client: RawImapClient; greeting: string }> {
-    const socket = opts.tls ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : net.connect({ host: '127.0.0.1', port });
+  static async connect(port: number, opts: { tls?: boolean; host?: string } = {}): Promise<{ client: RawImapClient; greeting: string }> {
+    const host = opts.host ?? '127.0.0.1';
+    const socket = opts.tls ? tls.connect({ host, port, rejectUnauthorized: false }) : net.connect({ host, port });
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
