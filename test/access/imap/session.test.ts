@@ -251,3 +251,44 @@ describe('IMAP session', () => {
     client.destroy();
   });
 });
+
+describe('IMAP SEARCH decodes transfer encodings and charsets', () => {
+  it('finds words in quoted-printable Latin-1 and base64 UTF-8 parts, not in their encoded form', async () => {
+    const h = await startImap();
+    try {
+      const encoded = Buffer.from(
+        [
+          'Subject: encoded',
+          'Content-Type: multipart/alternative; boundary=b',
+          '',
+          '--b',
+          'Content-Type: text/plain; charset=iso-8859-1',
+          'Content-Transfer-Encoding: quoted-printable',
+          '',
+          'Gr=FC=DFe aus =',
+          'K=F6ln',
+          '--b',
+          'Content-Type: text/html; charset=utf-8',
+          'Content-Transfer-Encoding: base64',
+          '',
+          Buffer.from('<p>Ölmühle Straße</p>').toString('base64'),
+          '--b--',
+          '',
+        ].join('\r\n'),
+      );
+      await h.deliver('bob@example.test', message({ subject: 'plain' }));
+      await h.deliver('bob@example.test', encoded);
+      const { client } = await RawImapClient.connect(h.port);
+      await client.login();
+      await client.command('SELECT INBOX');
+      const q = async (needle: string) => (await client.command(`SEARCH CHARSET UTF-8 BODY {${Buffer.byteLength(needle)}+}\r\n${needle}`)).untagged[0];
+      assert.equal(await q('grüße aus köln'), 'SEARCH 2', 'QP soft line break joined, Latin-1 decoded, case folded');
+      assert.equal(await q('ÖLMÜHLE'), 'SEARCH 2', 'base64 decoded, non-ASCII case folded');
+      assert.equal(await q('=FC=DF'), 'SEARCH', 'the encoded form is not text');
+      assert.equal((await client.command('SEARCH TEXT "straße"')).untagged[0], 'SEARCH 2');
+      client.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,11 +1,12 @@
 /**
  * SEARCH / UID SEARCH (RFC 3501 6.4.4): every key, evaluated per message. Flags come from the
  * session's view; sizes and dates from the store; header keys from the cached structure's header
- * range (values with encoded words decoded); BODY/TEXT stream the stored bytes and match octets
- * case-insensitively for ASCII (transfer encodings are not decoded yet).
+ * range (values with encoded words decoded); BODY/TEXT search every text part with its transfer
+ * encoding and charset decoded (message/text-search.ts), case-insensitively.
  */
 import { decodeForDisplay, parseHeaderBlock, type HeaderField } from '../../../pipeline/header-fields.js';
 import type { ImapMessage } from '../../../store/interfaces.js';
+import { partContains, searchables } from '../message/text-search.js';
 import { inSequenceSet } from '../parser/sequence.js';
 import type { ImapCommand, SearchKey } from '../parser/types.js';
 import type { SelectedMailbox } from '../selected.js';
@@ -81,19 +82,15 @@ class Facts {
     return this.header;
   }
 
-  /** Whether the body (from `bodyOnly`, else the whole message) contains `needle`, ASCII case folded. */
-  async contains(needle: string, bodyOnly: boolean): Promise<boolean> {
+  /** Whether any text part, decoded (transfer encoding and charset), contains `needle`. */
+  async bodyContains(needle: string): Promise<boolean> {
     if (!this.row) return false;
-    const want = fold(Buffer.from(needle, 'utf8'));
-    if (want.length === 0) return true;
-    const start = bodyOnly ? (await this.session.deps.structures.get(this.row.blob, this.row.size)).bodyStart : 0;
-    if (start >= this.row.size) return false;
-    let carry = Buffer.alloc(0);
-    for await (const chunk of this.session.deps.blobs.read(this.row.blob, { start, end: this.row.size - 1 })) {
-      const hay = Buffer.concat([carry, fold(chunk as Buffer)]);
-      if (hay.indexOf(want) !== -1) return true;
-      carry = hay.subarray(Math.max(0, hay.length - want.length + 1));
-    }
+    const want = needle.toLowerCase();
+    if (want === '') return true;
+    const { blob, size } = this.row;
+    const root = await this.session.deps.structures.get(blob, size);
+    const read = (start: number, end: number) => this.session.deps.blobs.read(blob, { start, end: end - 1 });
+    for (const part of searchables(root)) if (await partContains(part, want, read)) return true;
     return false;
   }
 }
@@ -137,23 +134,13 @@ async function matches(k: SearchKey, f: Facts): Promise<boolean> {
       return values.some((v) => v.toLowerCase().includes(needle));
     }
     case 'body':
-      return f.contains(k.value, true);
+      return f.bodyContains(k.value);
     case 'text': {
       const needle = k.value.toLowerCase();
       if ((await f.headers()).some((h) => (decodeForDisplay(h.value) ?? '').toLowerCase().includes(needle))) return true;
-      return f.contains(k.value, false);
+      return f.bodyContains(k.value);
     }
   }
-}
-
-/** ASCII upper case → lower case; other octets unchanged. */
-function fold(b: Buffer): Buffer {
-  const out = Buffer.from(b);
-  for (let i = 0; i < out.length; i++) {
-    const c = out[i]!;
-    if (c >= 0x41 && c <= 0x5a) out[i] = c + 32;
-  }
-  return out;
 }
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
