@@ -1,32 +1,22 @@
 /**
- * The admin web server. For now it serves /api/health (what is running, which configuration
- * generation is loaded); the pages and the JSON API grow here (see the admin issue).
+ * The admin web server as a service of `postroom start`: builds the admin application (app.ts) and
+ * listens on listen.address:listen.admin; a changed port or address rebinds, 0 turns it off.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Settings } from '../config/schema.js';
 import type { DataContext } from '../server/data-dir.js';
 import type { Service } from '../server/service.js';
+import { buildAdminApp } from './app.js';
+import type { AdminRuntime } from './runtime.js';
 
-export interface HealthSource {
-  configGeneration(): number;
-  services(): Array<{ name: string; state: string }>;
-}
-
-export function adminService(ctx: DataContext, health: HealthSource): Service {
+export function adminService(ctx: DataContext, runtime: AdminRuntime): Service {
   let app: FastifyInstance | null = null;
   let bound = '';
   const key = (s: Settings) => `${s.listen.address}:${s.listen.admin}`;
 
   const start = async (settings: Settings) => {
     if (settings.listen.admin === 0) return;
-    const a = Fastify({ logger: false });
-    a.get('/api/health', async () => ({
-      status: 'ok',
-      pid: process.pid,
-      hostname: settings.hostname,
-      configGeneration: health.configGeneration(),
-      services: health.services(),
-    }));
+    const a = await buildAdminApp({ store: ctx.store, log: ctx.log.child({ service: 'admin' }), runtime });
     await a.listen({ host: settings.listen.address, port: settings.listen.admin });
     app = a;
     bound = key(settings);

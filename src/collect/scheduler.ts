@@ -23,6 +23,12 @@ const MAX_BACKOFF_MS = 3600_000;
 export interface CollectorScheduler extends Service {
   /** The last report of each collector, for status pages. */
   lastReports(): SessionReport[];
+  /**
+   * Runs one session of a collector now (the admin's "Run now"; enabled or not), whatever its
+   * schedule; `busy` when a session on that mailbox is already running. A real run becomes the
+   * collector's last report and restarts its interval; a dry run changes nothing.
+   */
+  runNow(c: CollectorConfig, opts: { dryRun: boolean }): Promise<SessionReport & { busy: boolean }>;
 }
 
 export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: number } = {}): CollectorScheduler {
@@ -83,5 +89,15 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
       return timer ? `${states.size} collector${states.size === 1 ? '' : 's'}, ${n} running` : 'stopped';
     },
     lastReports: () => [...states.values()].flatMap((s) => (s.last ? [s.last] : [])),
+    async runNow(c, { dryRun }) {
+      const report = await runCollector({ store: ctx.store, pipeline: ctx.pipeline, dataDir: ctx.dataDir, log }, c, { dryRun, signal: controller.signal });
+      if (!dryRun && !report.busy) {
+        const st = states.get(c.name) ?? { nextRunAt: 0, failures: 0, running: false };
+        states.set(c.name, st);
+        st.last = report;
+        st.nextRunAt = Date.now() + c.intervalSeconds * 1000;
+      }
+      return report;
+    },
   };
 }

@@ -1,5 +1,7 @@
 /** `postroom config apply` and `config export`: the declarative file against the store. */
+import { isDeepStrictEqual } from 'node:util';
 import YAML from 'yaml';
+import { UsageError } from '../errors.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { ConfigState, Store } from '../store/interfaces.js';
 import { loadConfigFile } from './load.js';
@@ -11,6 +13,13 @@ export interface ApplyResult {
   notes: string[];
 }
 
+/** The configuration changed between reading it and applying an edit of it. */
+export class StaleConfigError extends UsageError {
+  constructor() {
+    super('the configuration was changed by someone else meanwhile; nothing was changed: reload and try again');
+  }
+}
+
 export async function applyConfigFile(store: Store, file: string, opts: { prune?: boolean; dryRun?: boolean } = {}): Promise<ApplyResult> {
   const { config, given } = await loadConfigFile(file);
   return applyConfig(store, config, { file, prune: opts.prune ?? false, dryRun: opts.dryRun ?? false, unknownRecipientGiven: 'unknownRecipient' in given });
@@ -19,7 +28,17 @@ export async function applyConfigFile(store: Store, file: string, opts: { prune?
 export async function applyConfig(
   store: Store,
   config: ConfigFile,
-  opts: { file: string; prune: boolean; dryRun: boolean; unknownRecipientGiven: boolean },
+  opts: {
+    file: string;
+    prune: boolean;
+    dryRun: boolean;
+    unknownRecipientGiven: boolean;
+    /**
+     * The state `config` was edited from (the admin pages): when the configuration changed in
+     * between, nothing is written and a StaleConfigError is thrown, so no one's change is lost.
+     */
+    expect?: ConfigState;
+  },
 ): Promise<ApplyResult> {
   const passwordHashes = await resolvePasswordHashes(config, await store.config.snapshot());
   const planOpts = { ...opts, passwordHashes };
@@ -29,6 +48,7 @@ export async function applyConfig(
   }
   let notes: string[] = [];
   const changes = await store.config.replace((current) => {
+    if (opts.expect && !isDeepStrictEqual(current, opts.expect)) throw new StaleConfigError();
     const plan = planApply(config, current, planOpts);
     notes = plan.notes;
     return plan;

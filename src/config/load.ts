@@ -38,7 +38,14 @@ export async function loadConfigFile(file: string): Promise<{ config: ConfigFile
 export function parseConfigText(text: string, file = 'config'): { config: ConfigFile; given: Record<string, unknown> } {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
-  const raw: unknown = doc.toJS() ?? {};
+  return parseConfigObject(doc.toJS() ?? {}, file);
+}
+
+/**
+ * Checks an already-parsed document (what the YAML holds, or what the admin pages built) against
+ * the schema; every problem is named by its key path. The same check `config apply` makes.
+ */
+export function parseConfigObject(raw: unknown, file = 'config'): { config: ConfigFile; given: Record<string, unknown> } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(file, ['(top level): expected a mapping of keys such as hostname, domains, users']);
   const result = configFileSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(file, result.error.issues.map(describeIssue));

@@ -41,10 +41,14 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     let generation = await ctx.store.config.generation();
 
     const services: Service[] = [];
+    const scheduler = collectorScheduler(ctx);
     services.push(
       adminService(ctx, {
         configGeneration: () => generation,
+        settings: () => settings,
         services: () => services.map((s) => ({ name: s.name, state: s.describe() })),
+        collectors: scheduler,
+        dataDir,
       }),
     );
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
@@ -52,7 +56,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     services.push(pop3Service(ctx, tls));
     services.push(imapService(ctx, tls));
     services.push(smtpService(ctx, tls));
-    services.push(collectorScheduler(ctx));
+    services.push(scheduler);
     for (const s of services) await s.start(settings);
 
     let reloading = false;

@@ -1,0 +1,130 @@
+/**
+ * Editing the configuration one change at a time (the admin pages and the JSON API): read the
+ * snapshot, turn it into the document `config apply` reads, change that, and apply it through the
+ * same schema check (parseConfigObject), cross-checks and plan (applyConfig) as a YAML file. So a
+ * form error names the same key path `config apply` would, and the running server picks the change
+ * up through its usual reload. An edit made from a stale snapshot is refused, never merged.
+ */
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import type { ConfigState, Store } from '../store/interfaces.js';
+import { applyConfig, type ApplyResult } from './apply.js';
+import { ConfigError, parseConfigObject } from './load.js';
+import type { collectorSchema, configFileSchema, settingsSchema, userSchema } from './schema.js';
+
+export type UserInput = z.input<typeof userSchema>;
+export type CollectorInput = z.input<typeof collectorSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+/** The whole configuration as a file would write it, every list present: what an edit changes. */
+export type ConfigDocument = z.input<typeof configFileSchema> & { users: UserInput[]; collectors: CollectorInput[] };
+
+/** What the problems of an edit are called in messages ("the form: 1 problem, nothing was changed"). */
+const SOURCE = 'the form';
+
+/** The snapshot as a document: users keep their hashes, collectors and the relay their passwords. */
+export function documentOf(s: ConfigState): ConfigDocument {
+  const { tls, relay, ...settings } = s.settings;
+  return {
+    ...structuredClone(settings),
+    ...(tls ? { tls: { ...tls } } : {}),
+    ...(relay ? { relay: { ...relay } } : {}),
+    users: s.users.map((u) => ({ name: u.name, addresses: [...u.addresses], admin: u.admin, ...(u.passwordHash ? { passwordHash: u.passwordHash } : {}) })),
+    lists: structuredClone(s.lists),
+    collectors: structuredClone(s.collectors),
+  };
+}
+
+/** What a change says about itself: whether it set `unknownRecipient` (then it must name someone). */
+export interface EditOptions {
+  unknownRecipientGiven?: boolean;
+}
+
+/**
+ * Applies `change` to the current configuration. Throws ConfigError (problems named by key path),
+ * StaleConfigError (changed meanwhile) or UsageError (what `change` itself refuses).
+ */
+export async function editConfig(store: Store, change: (doc: ConfigDocument) => EditOptions | void): Promise<ApplyResult> {
+  const snapshot = await store.config.snapshot();
+  const doc = documentOf(snapshot);
+  const opts = change(doc) ?? {};
+  if (!doc.users.some((u) => u.admin)) throw new ConfigError(SOURCE, ['users: at least one user must stay an admin, or no one can open the admin pages']);
+  const { config } = parseConfigObject(doc, SOURCE);
+  // prune: the document lists every user, so one missing from it was removed on purpose.
+  return applyConfig(store, config, { file: SOURCE, prune: true, dryRun: false, unknownRecipientGiven: opts.unknownRecipientGiven ?? false, expect: snapshot });
+}
+
+const userIndex = (doc: ConfigDocument, name: string): number => {
+  const i = doc.users.findIndex((u) => u.name === name);
+  if (i < 0) throw new UsageError(`no user named "${name}"`);
+  return i;
+};
+
+/** Adds a user; `password` is hashed by the apply step (argon2id). */
+export function addUser(store: Store, user: { name: string; addresses: string[]; admin: boolean; password: string }): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    if (doc.users.some((u) => u.name === user.name)) throw new UsageError(`user "${user.name}" already exists`);
+    doc.users.push({ name: user.name, addresses: user.addresses, admin: user.admin, ...(user.password ? { password: user.password } : {}) });
+  });
+}
+
+/** Changes a user's addresses and admin flag, and the password when one is given. */
+export function updateUser(store: Store, name: string, change: { addresses: string[]; admin: boolean; password?: string }): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    const i = userIndex(doc, name);
+    const u = doc.users[i]!;
+    doc.users[i] = { name, addresses: change.addresses, admin: change.admin, ...(change.password ? { password: change.password } : u.passwordHash ? { passwordHash: u.passwordHash } : {}) };
+  });
+}
+
+export function setUserPassword(store: Store, name: string, password: string): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    const i = userIndex(doc, name);
+    const { passwordHash: _old, ...rest } = doc.users[i]!;
+    doc.users[i] = { ...rest, password };
+  });
+}
+
+/** Removes a user's login and addresses; their mailboxes are kept (see UserStore.remove). */
+export function removeUser(store: Store, name: string): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    doc.users.splice(userIndex(doc, name), 1);
+  });
+}
+
+/**
+ * Adds a collector (`originalName` null) or replaces one in place (it keeps its position, which is
+ * the order collectors run in). A collector given without a password keeps the one it had.
+ */
+export function saveCollector(store: Store, originalName: string | null, collector: CollectorInput): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    if (originalName === null) {
+      if (doc.collectors.some((c) => c.name === collector.name)) throw new UsageError(`collector "${collector.name}" already exists`);
+      doc.collectors.push(collector);
+      return;
+    }
+    const i = doc.collectors.findIndex((c) => c.name === originalName);
+    if (i < 0) throw new UsageError(`no collector named "${originalName}"`);
+    if (collector.name !== originalName && doc.collectors.some((c) => c.name === collector.name)) throw new UsageError(`collector "${collector.name}" already exists`);
+    const old = doc.collectors[i]!;
+    doc.collectors[i] = collector.password === undefined && old.password !== undefined ? { ...collector, password: old.password } : collector;
+  });
+}
+
+export function removeCollector(store: Store, name: string): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    const i = doc.collectors.findIndex((c) => c.name === name);
+    if (i < 0) throw new UsageError(`no collector named "${name}"`);
+    doc.collectors.splice(i, 1);
+  });
+}
+
+/** Changes settings (hostname, domains, listeners, duplicates...); users and collectors stay as they are. */
+export function updateSettings(store: Store, change: (doc: ConfigDocument) => void): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    const before = doc.unknownRecipient;
+    change(doc);
+    // The default "postmaster" may name nobody yet; a value someone chose must name someone.
+    return { unknownRecipientGiven: doc.unknownRecipient !== before };
+  });
+}
