@@ -4,6 +4,7 @@ import { MailError, UsageError } from '../errors.js';
 import { registerCollect } from './commands/collect.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeliver } from './commands/deliver.js';
+import { registerDiagnose } from './commands/diagnose.js';
 import { registerDuplicates } from './commands/duplicates.js';
 import { registerMailbox } from './commands/mailbox.js';
 import { registerStart } from './commands/start.js';
@@ -22,6 +23,7 @@ registerDeliver(program);
 registerCollect(program);
 registerMailbox(program);
 registerDuplicates(program);
+registerDiagnose(program);
 
 try {
   await program.parseAsync(process.argv);

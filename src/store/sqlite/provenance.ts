@@ -69,13 +69,15 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   async earlierMatch(copy: CopyStory): Promise<CopyStory | undefined> {
-    // Like the ledger lookup, but over deliveries: a suppressed copy left no ledger row of its own.
+    // Like the ledger lookup, but over deliveries (a suppressed copy left no ledger row of its own),
+    // preferring a copy with both keys equal: the one the dedupe policy's verdict rested on.
     const r = this.db
       .prepare(
         `${SELECT_STORY} WHERE d.recipient = ? AND d.id < ? AND d.outcome != 'suppressed'
-         AND (i.fingerprint = ? OR (i.message_id IS NOT NULL AND i.message_id = ?)) ORDER BY d.id LIMIT 1`,
+         AND (i.fingerprint = ? OR (i.message_id IS NOT NULL AND i.message_id = ?))
+         ORDER BY (i.fingerprint = ? AND i.message_id IS ?) DESC, d.id LIMIT 1`,
       )
-      .get(copy.user, copy.deliveryId, copy.fingerprint, copy.messageId) as StoryRow | undefined;
+      .get(copy.user, copy.deliveryId, copy.fingerprint, copy.messageId, copy.fingerprint, copy.messageId) as StoryRow | undefined;
     return r && this.toStory(r);
   }
 

@@ -1,0 +1,82 @@
+/**
+ * Collecting the evidence diagnosis needs: stored stories from the store, header blocks from the
+ * blob store, or .eml files given on the command line. The only part of src/diagnose that does I/O.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { contentFingerprint, messageIdOf } from '../pipeline/fingerprint.js';
+import { parseHeaderBlock, values } from '../pipeline/header-fields.js';
+import { MessageScanner } from '../pipeline/scan.js';
+import type { CopyStory, Store } from '../store/interfaces.js';
+import { arrivedAsKey, type CopyEvidence, type DiagnoseContext, parseOurReceived } from './evidence.js';
+
+const HEADER_READ = 256 * 1024;
+
+export async function diagnoseContext(store: Store): Promise<DiagnoseContext> {
+  const snap = await store.config.snapshot();
+  return { hostname: snap.settings.hostname, collectors: snap.collectors, users: snap.users.map((u) => ({ name: u.name, addresses: u.addresses })) };
+}
+
+/** The header block at the start of a stored blob (our Received line first). */
+export async function storedHeader(blobs: BlobStore, blob: string): Promise<Buffer> {
+  const fh = await open(blobs.pathOf(blob), 'r');
+  try {
+    const buf = Buffer.alloc(HEADER_READ);
+    const { bytesRead } = await fh.read(buf, 0, HEADER_READ, 0);
+    const data = buf.subarray(0, bytesRead);
+    const m = /\r?\n\r?\n/.exec(data.toString('latin1'));
+    return m ? data.subarray(0, m.index + m[0].length) : data;
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function evidenceOf(blobs: BlobStore, s: CopyStory): Promise<CopyEvidence> {
+  const headers = parseHeaderBlock(await storedHeader(blobs, s.blob).catch(() => Buffer.alloc(0)));
+  return {
+    label: `copy #${s.deliveryId}`,
+    deliveryId: s.deliveryId,
+    source: s.source,
+    at: s.at,
+    messageId: s.messageId,
+    fingerprint: s.fingerprint,
+    arrivedAs: arrivedAsKey(headers, s.fingerprint),
+    outcome: s.outcome,
+    reason: s.reason,
+    via: s.via,
+    mailbox: s.mailbox,
+    uid: s.uid,
+    headers,
+  };
+}
+
+/** Every copy the user has with this Message-ID, and those with the same content under another ID. */
+export async function copiesByMessageId(store: Store, blobs: BlobStore, user: string, messageId: string): Promise<CopyEvidence[]> {
+  const byId = await store.provenance.copiesOf(user, { messageId });
+  const fingerprints = [...new Set(byId.map((c) => c.fingerprint))];
+  const all = fingerprints.length > 0 ? await store.provenance.copiesOf(user, { messageId, fingerprints }) : byId;
+  return Promise.all(all.map((s) => evidenceOf(blobs, s)));
+}
+
+/** A message file: the same keys the pipeline computes, and the door our own Received line names. */
+export async function evidenceOfFile(file: string): Promise<CopyEvidence> {
+  const scanner = new MessageScanner();
+  for await (const chunk of createReadStream(file)) scanner.update(chunk as Buffer);
+  const scan = scanner.finish();
+  const headers = parseHeaderBlock(scan.header);
+  const ours = values(headers, 'received').map(parseOurReceived)[0];
+  // A file saved from a mail program starts with our Received line: the part after it is what arrived.
+  const own = ours ? headers.slice(1) : headers;
+  const fingerprint = contentFingerprint(own, scan.bodyHash);
+  return {
+    label: `file ${file}`,
+    ...(ours ? { source: ours.source } : {}),
+    messageId: messageIdOf(own),
+    fingerprint,
+    arrivedAs: arrivedAsKey(headers, fingerprint),
+    headers,
+  };
+}
