@@ -22,18 +22,19 @@ export interface Flash {
 
 /** Sets the flash for the next page and redirects there (303: the browser follows with a GET). */
 export function redirectWithFlash(reply: FastifyReply, to: string, flash: Flash): FastifyReply {
-  reply.setCookie(FLASH_COOKIE, JSON.stringify(flash), { path: '/', httpOnly: true, sameSite: 'strict', signed: true });
+  // base64url: the text may hold characters a cookie value cannot (";", quotes).
+  reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), { path: '/', httpOnly: true, sameSite: 'strict', signed: true });
   return reply.redirect(to, 303);
 }
 
 function takeFlash(req: FastifyRequest, reply: FastifyReply): Flash | null {
   const raw = req.cookies[FLASH_COOKIE];
   if (!raw) return null;
-  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  reply.clearCookie(FLASH_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
   const u = req.unsignCookie(raw);
   if (!u.valid || u.value === null) return null;
   try {
-    return JSON.parse(u.value) as Flash;
+    return JSON.parse(Buffer.from(u.value, 'base64url').toString('utf8')) as Flash;
   } catch {
     return null;
   }
