@@ -40,9 +40,11 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
   let timer: NodeJS.Timeout | null = null;
 
   const tick = async () => {
-    const collectors = (await ctx.store.config.snapshot()).collectors.filter((c) => c.enabled);
+    const all = (await ctx.store.config.snapshot()).collectors;
+    const collectors = all.filter((c) => c.enabled);
     const now = Date.now();
-    for (const name of states.keys()) if (!collectors.some((c) => c.name === name)) states.delete(name);
+    // A disabled collector keeps its last report (an admin's "Run now" of it); a removed one goes.
+    for (const name of states.keys()) if (!all.some((c) => c.name === name)) states.delete(name);
     for (const c of collectors) {
       const st = states.get(c.name) ?? { nextRunAt: now, failures: 0, running: false };
       states.set(c.name, st);

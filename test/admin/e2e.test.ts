@@ -1,0 +1,164 @@
+/**
+ * End to end in headless Chromium (playwright-core with Debian's /usr/bin/chromium): the real
+ * server (`startServer`) with the admin pages on a free port, a private Dovecot as the ISP. Log in,
+ * add a user, add a collector pointing at Dovecot, run it now and see the counts, change a setting
+ * and see the running server apply it. Screenshots of each page (1280×800) go to test-artifacts/admin/.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { parseConfigText } from '../../src/config/load.js';
+import { applyConfig } from '../../src/config/apply.js';
+import { openDataDir } from '../../src/server/data-dir.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startDovecot, type DovecotInstance } from '../fixtures/dovecot.js';
+import { tempDir } from '../helpers/context.js';
+import { message } from '../helpers/messages.js';
+
+const SHOTS = path.resolve('test-artifacts/admin');
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+describe('admin pages in Chromium', { timeout: 90_000 }, () => {
+  let dir: string;
+  let profile: string;
+  let server: RunningServer;
+  let isp: DovecotInstance;
+  let browser: BrowserContext;
+  let page: Page;
+  let base: string;
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+
+  before(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    isp = await startDovecot({
+      tls: false,
+      users: [{ name: 'office', password: 'isp-pw', messages: [message({ subject: 'Invoice 1', messageId: '<i1@isp.test>' }), message({ subject: 'Invoice 2', messageId: '<i2@isp.test>' })] }],
+    });
+    dir = await tempDir('postroom-admin-e2e-');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const ctx = await openDataDir(dir, log);
+    const yaml = `hostname: mail.example.test
+domains: [example.test]
+listen: { address: 127.0.0.1, smtp: 0, submission: 0, pop3: ${await freePort()}, imap: 0, admin: ${port} }
+users:
+  - { name: postmaster, password: admin-pw-1, addresses: [postmaster@example.test], admin: true }
+  - { name: bob, password: bobpw, addresses: [bob@example.test] }
+`;
+    const { config } = parseConfigText(yaml, 'e2e.yaml');
+    await applyConfig(ctx.store, config, { file: 'e2e.yaml', prune: false, dryRun: false, unknownRecipientGiven: false });
+    await ctx.close();
+    server = await startServer(dir, log, () => {});
+    profile = await tempDir('postroom-chromium-');
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await isp?.stop();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('logs in', async () => {
+    await page.goto(`${base}/users`);
+    assert.match(page.url(), /\/login\?next=%2Fusers$/);
+    await shot('01-login');
+    await page.getByLabel('Name or address').fill('postmaster');
+    await page.getByLabel('Password').fill('admin-pw-1');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${base}/users`);
+    const cookie = (await browser.cookies(base)).find((c) => c.name === 'postroom_session');
+    assert.equal(cookie?.httpOnly, true);
+    assert.equal(cookie?.sameSite, 'Strict');
+  });
+
+  it('adds a user', async () => {
+    await page.getByRole('link', { name: 'Add a user' }).click();
+    await page.getByLabel('Login name').fill('jane');
+    await page.getByLabel('E-mail addresses').fill('jane@example.test');
+    await page.getByLabel('Password').fill('jane-pw-1');
+    await shot('02-user-form');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByText('Added user jane').waitFor();
+    await shot('03-users');
+    assert.deepEqual((await server.ctx.store.users.get('jane'))?.addresses, ['jane@example.test']);
+  });
+
+  it('adds a collector for the test Dovecot, runs it now and shows the counts', async () => {
+    await page.getByRole('link', { name: 'Mail collectors' }).click();
+    await page.getByRole('link', { name: 'Add a mail collector' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('office-isp');
+    await page.getByLabel('Security', { exact: true }).selectOption('none');
+    await page.getByLabel('Server', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill(String(isp.ports.pop3));
+    await page.getByLabel('Mailbox user name').fill('office');
+    await page.getByLabel('Mailbox password').fill('isp-pw');
+    await page.getByLabel('Enabled (runs on its schedule)').uncheck();
+    await page.getByLabel('User or list', { exact: true }).selectOption('bob');
+    await shot('04-collector-form');
+    await page.getByRole('button', { name: 'Add collector' }).click();
+    await page.getByText('collector office-isp: added').waitFor();
+
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.getByText('Nothing was downloaded or deleted').waitFor();
+    assert.equal(await page.getByRole('cell', { name: 'Invoice 1' }).count(), 1);
+    await shot('05-collector-dry-run');
+    await page.getByRole('link', { name: 'Back to mail collectors' }).click();
+
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByText('office-isp: 2 on server, 2 downloaded, 2 delivered').waitFor();
+    await shot('06-collectors');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByText('2 on server · 2 downloaded · 2 delivered').waitFor();
+    const inbox = (await server.ctx.store.mailboxes.list('bob')).find((m) => m.name === 'INBOX')!;
+    assert.equal(inbox.messageCount, 2);
+  });
+
+  it('changes a setting and the running server applies it', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await shot('07-settings');
+    await page.getByLabel('Host name').fill('post.example.test');
+    await page.getByLabel('Window (days)').fill('14');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('setting hostname: "mail.example.test" → "post.example.test"').waitFor();
+    // The server reloads within a second; the dashboard shows what the running services use.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    for (let i = 0; i < 20 && !(await page.getByText('Host name post.example.test').count()); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await page.reload();
+    }
+    await page.getByText('Host name post.example.test').waitFor({ timeout: 1000 });
+    await shot('08-dashboard');
+    const health = (await (await fetch(`${base}/api/health`)).json()) as { hostname: string };
+    assert.equal(health.hostname, 'post.example.test');
+  });
+
+  it('shows the password page and logs out', async () => {
+    await page.getByRole('link', { name: 'Change password' }).click();
+    await shot('09-password');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByText('You are logged out.').waitFor();
+    await page.goto(`${base}/settings`);
+    assert.match(page.url(), /\/login/);
+  });
+});
