@@ -7,6 +7,7 @@ import { registerDeliver } from './commands/deliver.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerDuplicates } from './commands/duplicates.js';
 import { registerMailbox } from './commands/mailbox.js';
+import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerUser } from './commands/user.js';
 
@@ -22,6 +23,7 @@ registerUser(program);
 registerDeliver(program);
 registerCollect(program);
 registerMailbox(program);
+registerQueue(program);
 registerDuplicates(program);
 registerDiagnose(program);
 

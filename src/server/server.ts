@@ -8,6 +8,7 @@ import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
 import { imapService } from '../access/imap/imap-service.js';
 import { smtpService } from '../smtp/smtp-service.js';
+import { outboundQueueRunner } from '../smtp/outbound/queue-runner.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import { spoolRunner } from '../pipeline/spool-runner.js';
 import { heldExpiryService } from '../pipeline/held-expiry.js';
@@ -56,6 +57,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     services.push(pop3Service(ctx, tls));
     services.push(imapService(ctx, tls));
     services.push(smtpService(ctx, tls));
+    services.push(outboundQueueRunner(ctx));
     services.push(scheduler);
     for (const s of services) await s.start(settings);
 

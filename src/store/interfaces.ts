@@ -513,8 +513,8 @@ export interface ImapMailboxStore {
   append(mailboxId: number, message: ImapAppendRecord): Promise<{ uidValidity: number; uid: number }>;
   /** The MIME structure cached for a blob (JSON written by `saveStructure`), or undefined. */
   structure(blob: string): Promise<string | undefined>;
-  /** Caches the MIME structure of a blob; every copy of that blob shares it. */
-  saveStructure(blob: string, json: string): Promise<void>;
+  /** Caches the MIME structures of blobs, in one transaction; every copy of a blob shares it. */
+  saveStructures(entries: Array<{ blob: string; json: string }>): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

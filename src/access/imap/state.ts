@@ -36,7 +36,7 @@ export const defaultLimits: ImapLimits = { maxCommand: 64 * 1024, maxAppend: 64 
 export interface ImapDeps {
   users: Pick<UserStore, 'findByLogin'>;
   store: ImapMailboxStore;
-  blobs: Pick<BlobStore, 'read' | 'create'>;
+  blobs: Pick<BlobStore, 'read' | 'create' | 'pathOf'>;
   structures: StructureCache;
   events: MailboxEvents;
   throttle: LoginThrottle;

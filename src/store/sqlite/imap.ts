@@ -155,7 +155,11 @@ export class SqliteImapStore implements ImapMailboxStore {
     return r?.structure;
   }
 
-  async saveStructure(blob: string, json: string): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO imap_structure (blob, structure) VALUES (?, ?)').run(blob, json);
+  async saveStructures(entries: Array<{ blob: string; json: string }>): Promise<void> {
+    const put = this.db.prepare('INSERT OR REPLACE INTO imap_structure (blob, structure) VALUES (?, ?)');
+    // One transaction (one fsync) for a whole FETCH batch: the cache is rebuilt if a crash loses it.
+    this.db.transaction(() => {
+      for (const e of entries) put.run(e.blob, e.json);
+    })();
   }
 }

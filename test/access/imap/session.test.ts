@@ -292,3 +292,37 @@ describe('IMAP SEARCH decodes transfer encodings and charsets', () => {
     }
   });
 });
+
+describe('IMAP FETCH of a large message (streamed, header not kept in the structure)', () => {
+  it('BODY[HEADER], BODY[TEXT] and BODY[] of a message with a 20 KB header and a 700 KB LF-only body', async () => {
+    const h = await startImap();
+    try {
+      const extra = Array.from({ length: 300 }, (_, i) => `X-Filler-${i}: ${'h'.repeat(60)}`);
+      const body = Array.from({ length: 10_000 }, (_, i) => `line ${i} ${'b'.repeat(60)}`).join('\n') + '\n';
+      const big = message({ subject: 'big', extraHeaders: extra, body, eol: '\n' });
+      await h.deliver('bob@example.test', big);
+      const { client } = await RawImapClient.connect(h.port);
+      await client.login();
+      await client.command('SELECT INBOX');
+      const r = await client.command('FETCH 1 (RFC822.SIZE BODY.PEEK[HEADER] BODY.PEEK[TEXT] BODY.PEEK[])', 20_000);
+      const raw = r.raw.toString('latin1');
+      const size = Number(/RFC822.SIZE (\d+)/.exec(raw)![1]);
+      const literal = (label: string) => {
+        const at = raw.indexOf(`${label} {`);
+        const n = Number(/\{(\d+)\}/.exec(raw.slice(at))![1]);
+        const start = raw.indexOf('}\r\n', at) + 3;
+        return raw.slice(start, start + n);
+      };
+      const all = literal('BODY[]');
+      assert.equal(all.length, size);
+      assert.ok(!/[^\r]\n/.test(all), 'every LF is served as CRLF');
+      const header = literal('BODY[HEADER]');
+      assert.ok(header.length > 16 * 1024);
+      assert.equal(header + literal('BODY[TEXT]'), all);
+      assert.ok(all.endsWith(`line 9999 ${'b'.repeat(60)}\r\n`));
+      client.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+});

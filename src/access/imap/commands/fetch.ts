@@ -7,8 +7,8 @@
 import type { ImapMessage } from '../../../store/interfaces.js';
 import { formatBodyStructure } from '../message/bodystructure.js';
 import { formatEnvelope } from '../message/envelope.js';
-import { locateSection, sendSection, type SectionBytes } from '../message/sections.js';
-import type { MimePart } from '../message/structure-types.js';
+import { headerBytes, locateSection, sendSection, type SectionBytes } from '../message/sections.js';
+import { ReadAhead } from '../message/read-ahead.js';
 import type { FetchItem, ImapCommand, Section } from '../parser/types.js';
 import type { SelectedMailbox } from '../selected.js';
 import type { CommandHandler, ImapSession } from '../state.js';
@@ -38,29 +38,49 @@ export const fetch: CommandHandler<Cmd> = {
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
+    const structured = items.some(needsStructure);
+    const bodies = items.some(needsBody);
     for (let i = 0; i < targets.length; i += BATCH) {
       const batch = targets.slice(i, i + BATCH);
-      const rows = new Map((await session.deps.store.messages(selected.mailbox.id, batch.map((t) => t.uid))).map((m) => [m.uid, m]));
+      const found = await session.deps.store.messages(selected.mailbox.id, batch.map((t) => t.uid));
+      // Structures of a new mailbox are computed several at a time (the work is mostly reading).
+      if (structured) await inParallel(found, 8, (m) => session.deps.structures.get(m.blob, m.size));
+      const ahead = bodies ? new ReadAhead((b) => session.deps.blobs.pathOf(b), found) : null;
+      const rows = new Map(found.map((m, index) => [m.uid, { m, index }]));
       for (const t of batch) {
-        const m = rows.get(t.uid);
+        const row = rows.get(t.uid);
         // Expunged by another session and not yet reported: RFC 2180 4.1.2 lets us skip it.
-        if (!m) continue;
+        if (!row) continue;
+        const { m } = row;
         if (marksSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen');
-        await sendOne(session, selected, t.seq, m, items);
+        await sendOne(session, selected, t.seq, m, items, ahead ? await ahead.get(row.index) : null);
       }
     }
     await reply.ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
   },
 };
 
+/** Items that send message text beyond the header (which the cached structure keeps). */
+const needsBody = (i: FetchItem) =>
+  i.kind === 'RFC822' || i.kind === 'RFC822.TEXT' || (i.kind === 'BODY[]' && !(i.section.part.length === 0 && i.section.text?.startsWith('HEADER')));
+
+async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
 const needsStructure = (i: FetchItem) =>
   i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY' || i.kind === 'RFC822.HEADER' || i.kind === 'RFC822.TEXT' ||
   (i.kind === 'BODY[]' && (i.section.part.length > 0 || i.section.text !== null));
 
-async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: number, m: ImapMessage, items: FetchItem[]): Promise<void> {
+async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: number, m: ImapMessage, items: FetchItem[], bytes: Buffer | null): Promise<void> {
   const { deps, conn } = session;
   const structure = items.some(needsStructure) ? await deps.structures.get(m.blob, m.size) : null;
-  const read = (start: number, end: number) => deps.blobs.read(m.blob, { start, end: end - 1 });
+  // Read ahead whole (small messages), or streamed from the file.
+  const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : deps.blobs.read(m.blob, { start, end: end - 1 }));
   const readHeader = async (start: number, end: number) => (end > start ? readRange(deps.blobs.read(m.blob, { start, end: end - 1 })) : Buffer.alloc(0));
   const whole: SectionBytes = { kind: 'range', start: 0, end: m.size, wireSize: m.wireSize };
   let text = `* ${seq} FETCH (`;
@@ -109,7 +129,7 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
         await literal('RFC822', whole, null);
         break;
       case 'RFC822.HEADER':
-        await literal('RFC822.HEADER', headerOf(structure!), null);
+        await literal('RFC822.HEADER', headerBytes(structure!), null);
         break;
       case 'RFC822.TEXT':
         await literal('RFC822.TEXT', { kind: 'range', start: structure!.bodyStart, end: m.size, wireSize: structure!.bodyWire }, null);
@@ -125,9 +145,6 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
   await conn.send(text + ')\r\n');
 }
 
-function headerOf(root: MimePart): SectionBytes {
-  return { kind: 'range', start: root.headerStart, end: root.bodyStart, wireSize: root.headerWire };
-}
 
 /** The section as the response names it (RFC 3501: same as requested, field names as given). */
 export function sectionText(s: Section): string {

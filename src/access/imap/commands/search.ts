@@ -77,7 +77,7 @@ class Facts {
   async headers(): Promise<HeaderField[]> {
     if (this.header || !this.row) return this.header ?? [];
     const root = await this.session.deps.structures.get(this.row.blob, this.row.size);
-    const raw = root.bodyStart > 0 ? await collect(this.session.deps.blobs.read(this.row.blob, { start: 0, end: root.bodyStart - 1 })) : Buffer.alloc(0);
+    const raw = root.rawHeader !== undefined ? Buffer.from(root.rawHeader, 'latin1') : root.bodyStart > 0 ? await collect(this.session.deps.blobs.read(this.row.blob, { start: 0, end: root.bodyStart - 1 })) : Buffer.alloc(0);
     this.header = parseHeaderBlock(raw);
     return this.header;
   }

@@ -19,6 +19,8 @@ export type RangeReader = (start: number, end: number) => Readable;
 const LF = 10;
 const CR = 13;
 const MAX_NESTING = 8;
+/** Header blocks up to this size are kept in the structure (most are 1-4 KB). */
+const KEEP_HEADER = 16 * 1024;
 
 interface SplitNode {
   type: 'node';
@@ -94,6 +96,7 @@ async function split(read: RangeReader, start: number, end: number): Promise<Tra
       const parent = chunk.parentNode ? (byNode.get(chunk.parentNode) ?? null) : null;
       const part = describe(chunk, parseHeaderBlock(header), off, off + header.length, parent === null);
       part.headerWire = c.wire;
+      if (part.messageRoot && header.length <= KEEP_HEADER) part.rawHeader = header.toString('latin1');
       const t: Tracking = { part, parent, headerStartWire: wire, bodyStartWire: wire + c.wire, endWire: wire + c.wire, lastByte: LF };
       byNode.set(chunk, t);
       if (parent) parent.part.children.push(part);

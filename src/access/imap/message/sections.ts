@@ -46,10 +46,16 @@ export async function locateSection(
   if (section.text === 'MIME') return { kind: 'range', start: part.headerStart, end: part.bodyStart, wireSize: part.headerWire };
   const msg = section.part.length === 0 ? root : messageOf(part);
   if (!msg) return null;
-  if (section.text === 'HEADER') return { kind: 'range', start: msg.headerStart, end: msg.bodyStart, wireSize: msg.headerWire };
+  if (section.text === 'HEADER') return headerBytes(msg);
   if (section.text === 'TEXT') return { kind: 'range', start: msg.bodyStart, end: msg.end, wireSize: msg.bodyWire };
-  const header = await readHeader(msg.headerStart, msg.bodyStart);
+  const header = msg.rawHeader !== undefined ? Buffer.from(msg.rawHeader, 'latin1') : await readHeader(msg.headerStart, msg.bodyStart);
   return { kind: 'bytes', data: filterHeader(header, section.fields, section.text === 'HEADER.FIELDS.NOT') };
+}
+
+/** A message's header block: from the structure when it kept it, else as a range of the blob. */
+export function headerBytes(msg: MimePart): SectionBytes {
+  if (msg.rawHeader !== undefined) return { kind: 'bytes', data: new CrlfEncoder().encode(Buffer.from(msg.rawHeader, 'latin1')) };
+  return { kind: 'range', start: msg.headerStart, end: msg.bodyStart, wireSize: msg.headerWire };
 }
 
 /** HEADER.FIELDS (NOT): the matching fields, in wire form, followed by the blank line. */
@@ -102,7 +108,7 @@ const CRLF = Buffer.from('\r\n');
 export async function sendSection(
   bytes: SectionBytes,
   partial: { start: number; length: number } | null,
-  read: (start: number, end: number) => Readable,
+  read: (start: number, end: number) => Iterable<Buffer> | Readable,
   send: (data: Buffer | string) => Promise<void>,
 ): Promise<void> {
   const total = bytes.kind === 'bytes' ? bytes.data.length : bytes.wireSize;

@@ -12,9 +12,11 @@ const MEMORY_ENTRIES = 500;
 export class StructureCache {
   private readonly memory = new Map<string, MimePart>();
   private readonly pending = new Map<string, Promise<MimePart>>();
+  private unsaved: Array<{ blob: string; json: string }> = [];
+  private saving: Promise<void> | null = null;
 
   constructor(
-    private readonly store: Pick<ImapMailboxStore, 'structure' | 'saveStructure'>,
+    private readonly store: Pick<ImapMailboxStore, 'structure' | 'saveStructures'>,
     private readonly read: (blob: string) => RangeReader,
   ) {}
 
@@ -44,7 +46,35 @@ export class StructureCache {
     }
     const root = await analyzeMessage(this.read(blob), 0, size);
     const entry: CachedStructure = { v: STRUCTURE_VERSION, root };
-    await this.store.saveStructure(blob, JSON.stringify(entry));
+    this.queueSave(blob, JSON.stringify(entry));
     return root;
+  }
+
+  /**
+   * Structures computed meanwhile are written together, soon after, in one transaction: a FETCH
+   * over a new mailbox then costs one commit per batch, not one per message. Losing a write (a
+   * crash) only means computing that structure again.
+   */
+  private queueSave(blob: string, json: string): void {
+    this.unsaved.push({ blob, json });
+    this.saving ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.unsaved.length > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const batch = this.unsaved;
+        this.unsaved = [];
+        await this.store.saveStructures(batch).catch(() => undefined);
+      }
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  /** Waits for queued writes (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.saving) await this.saving;
   }
 }

@@ -45,6 +45,8 @@ export interface MimePart {
   messageRoot: boolean;
   /** Only on message roots. */
   envelope?: Envelope;
+  /** The header block as stored (latin1), on message roots whose header is small: HEADER and SEARCH use it without opening the blob. */
+  rawHeader?: string;
   /** Multipart children. */
   children: MimePart[];
   /** For message/rfc822: the embedded message's root. */
@@ -52,7 +54,7 @@ export interface MimePart {
 }
 
 /** Bumped when the cached JSON's shape changes, so old entries are recomputed. */
-export const STRUCTURE_VERSION = 1;
+export const STRUCTURE_VERSION = 2;
 
 export interface CachedStructure {
   v: number;
