@@ -5,6 +5,7 @@ import { registerCollect } from './commands/collect.js';
 import { registerConfig } from './commands/config.js';
 import { registerDeliver } from './commands/deliver.js';
 import { registerDiagnose } from './commands/diagnose.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerDuplicates } from './commands/duplicates.js';
 import { registerMailbox } from './commands/mailbox.js';
 import { registerQueue } from './commands/queue.js';
@@ -26,6 +27,7 @@ registerMailbox(program);
 registerQueue(program);
 registerDuplicates(program);
 registerDiagnose(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);

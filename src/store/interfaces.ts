@@ -371,6 +371,7 @@ export interface Store {
   imap: ImapMailboxStore;
   held: HeldCopyStore;
   provenance: ProvenanceStore;
+  health: StoreHealth;
   close(): Promise<void>;
 }
 
@@ -605,4 +606,10 @@ export interface ProvenanceStore {
   earlierMatch(copy: CopyStory): Promise<CopyStory | undefined>;
   /** Ingests from collectors since `since`: the source and routing only, for doctor's routing checks. */
   collectorIngests(since: number, limit: number): Promise<Array<{ ingestId: number; source: Source; routing: unknown; blob: string }>>;
+}
+
+/** The store checking itself, for `postroom doctor`. */
+export interface StoreHealth {
+  /** Problems found by the backend's own consistency check (SQLite: PRAGMA integrity_check); empty when sound. */
+  integrity(): Promise<string[]>;
 }

@@ -13,6 +13,7 @@ import { SqliteSpoolStore } from './spool.js';
 import { SqliteUserStore } from './users.js';
 import { SqliteHeldCopyStore } from './held.js';
 import { SqliteProvenanceStore } from './provenance.js';
+import type { StoreHealth } from '../interfaces.js';
 
 /** The embedded default store: one SQLite file. */
 export class SqliteStore implements Store {
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly imap: SqliteImapStore;
   readonly held: SqliteHeldCopyStore;
   readonly provenance: SqliteProvenanceStore;
+  readonly health: StoreHealth;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -46,6 +48,9 @@ export class SqliteStore implements Store {
     this.imap = new SqliteImapStore(this.db);
     this.held = new SqliteHeldCopyStore(this.db);
     this.provenance = new SqliteProvenanceStore(this.db);
+    this.health = {
+      integrity: async () => (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).filter((r) => r !== 'ok'),
+    };
   }
 
   async close(): Promise<void> {

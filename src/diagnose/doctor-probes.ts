@@ -1,0 +1,105 @@
+/**
+ * `postroom doctor`: the checks of the running system (I/O): the relay (EHLO and AUTH, no mail
+ * sent), the TLS certificate, the data directory's lock and disk space, the store's integrity.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFile, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { Settings } from '../config/schema.js';
+import { tryLockFile } from '../server/file-lock.js';
+import { readHolder } from '../server/instance-lock.js';
+import type { DoctorFinding } from './doctor-checks.js';
+
+const DAY = 86_400_000;
+
+/** Connects to the relay, says EHLO (STARTTLS as configured) and logs in when a user is set; sends nothing. */
+export async function checkRelay(settings: Settings, timeoutMs = 10_000): Promise<DoctorFinding> {
+  const relay = settings.relay;
+  if (!relay) return { check: 'relay', severity: 'ok', message: 'no relay configured (outgoing mail to other domains stays queued)', fix: '' };
+  const where = `${relay.host}:${relay.port} (${relay.security})`;
+  const conn = new SMTPConnection({
+    host: relay.host,
+    port: relay.port,
+    secure: relay.security === 'tls',
+    requireTLS: relay.security === 'starttls',
+    ignoreTLS: relay.security === 'none',
+    name: settings.hostname,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  });
+  // nodemailer reports connection failures as 'error' events, not through the connect callback.
+  let failed: (e: Error) => void = () => undefined;
+  conn.on('error', (e: Error) => failed(e));
+  const step = (fn: (cb: (err?: Error | null) => void) => void) =>
+    new Promise<void>((resolve, reject) => {
+      failed = reject;
+      fn((e) => (e ? reject(e) : resolve()));
+    });
+  try {
+    await step((cb) => conn.connect(cb));
+    if (relay.user) {
+      try {
+        await step((cb) => conn.login({ user: relay.user!, pass: relay.password ?? '' }, cb));
+      } catch (e) {
+        return { check: 'relay', severity: 'error', message: `the relay ${where} refused our credentials for ${relay.user}: ${(e as Error).message}`, fix: 'check relay.user and relay.password (the ISP may need an app password)' };
+      }
+    }
+    return { check: 'relay', severity: 'ok', message: `relay ${where} answers${relay.user ? ` and accepts the login of ${relay.user}` : ''}`, fix: '' };
+  } catch (e) {
+    return { check: 'relay', severity: 'error', message: `cannot reach the relay ${where}: ${(e as Error).message}`, fix: 'check relay.host, relay.port and relay.security, and that this machine may connect out on that port' };
+  } finally {
+    conn.quit();
+    conn.close();
+  }
+}
+
+/** The certificate the server offers: configured, else DATA/tls/cert.pem. */
+export async function checkCertificate(dataDir: string, settings: Settings, now = Date.now()): Promise<DoctorFinding> {
+  const file = settings.tls ? path.resolve(dataDir, settings.tls.cert) : path.join(dataDir, 'tls', 'cert.pem');
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(await readFile(file));
+  } catch (e) {
+    if (!settings.tls) return { check: 'tls', severity: 'ok', message: 'no certificate yet: "postroom start" generates one', fix: '' };
+    return { check: 'tls', severity: 'error', message: `cannot read the certificate ${file}: ${(e as Error).message}`, fix: 'fix tls.cert, or remove "tls" to use a generated certificate' };
+  }
+  const left = Math.floor((Date.parse(cert.validTo) - now) / DAY);
+  if (left < 0) return { check: 'tls', severity: 'error', message: `the certificate ${file} expired on ${cert.validTo}: mail programs refuse to connect`, fix: 'renew the certificate (or remove DATA/tls/ to have a new self-signed one made at start)' };
+  if (left < 21) return { check: 'tls', severity: 'warning', message: `the certificate ${file} expires in ${left} days (${cert.validTo})`, fix: 'renew it before then; a running server picks up a new file at restart' };
+  return { check: 'tls', severity: 'ok', message: `certificate valid for ${left} more days`, fix: '' };
+}
+
+/** Who holds DATA/server.lock: a running server is fine; a pid file without a lock is a stale one. */
+export function checkInstance(dataDir: string): DoctorFinding {
+  const holder = readHolder(dataDir);
+  const lock = tryLockFile(path.join(dataDir, 'server.lock'));
+  if (!lock) {
+    const who = holder ? `process ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'a process that left no server.pid';
+    return { check: 'instance', severity: 'ok', message: `one server runs on this data directory (${who})`, fix: '' };
+  }
+  lock.release();
+  if (holder) return { check: 'instance', severity: 'warning', message: `server.pid names process ${holder.pid} on ${holder.host}, but no server holds the lock: it stopped without cleaning up`, fix: 'nothing to do if no Postroom is running; "postroom start" replaces the file' };
+  return { check: 'instance', severity: 'ok', message: 'no server is running on this data directory', fix: '' };
+}
+
+export async function checkDiskSpace(dataDir: string): Promise<DoctorFinding> {
+  const s = await statfs(dataDir);
+  const free = s.bavail * s.bsize;
+  const share = s.blocks > 0 ? s.bavail / s.blocks : 1;
+  const text = `${(free / 2 ** 30).toFixed(1)} GB free (${Math.round(share * 100)}%) for ${dataDir}`;
+  if (free < 200 * 2 ** 20) return { check: 'disk', severity: 'error', message: `${text}: new mail will soon be refused`, fix: 'free space on that disk or move the data directory' };
+  if (free < 2 ** 30 || share < 0.05) return { check: 'disk', severity: 'warning', message: `${text}: low`, fix: 'free space on that disk or move the data directory' };
+  return { check: 'disk', severity: 'ok', message: text, fix: '' };
+}
+
+export function integrityFinding(problems: string[]): DoctorFinding {
+  if (problems.length === 0) return { check: 'store', severity: 'ok', message: 'store integrity check passed', fix: '' };
+  return {
+    check: 'store',
+    severity: 'error',
+    message: `the store failed its integrity check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+    fix: 'stop the server, copy the data directory aside, and restore postroom.db from the last backup',
+  };
+}
