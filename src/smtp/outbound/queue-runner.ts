@@ -1,0 +1,141 @@
+/**
+ * The outbound worker inside `postroom start`: takes due rows of the outbound queue, relays each
+ * message once for all its due recipients, and records the answer per recipient. Temporary
+ * failures are retried with exponential backoff (`outbound.retrySeconds` doubling up to
+ * `maxRetrySeconds`); a permanent refusal, or a recipient still queued after
+ * `outbound.bounceAfterHours`, is bounced to the sender with a DSN. The bounce is made before the
+ * rows are marked failed: a crash in between repeats a bounce rather than losing it.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Settings } from '../../config/schema.js';
+import { MailError } from '../../errors.js';
+import type { DataContext } from '../../server/data-dir.js';
+import type { Service } from '../../server/service.js';
+import type { OutboundItem } from '../../store/interfaces.js';
+import { buildDsn, type FailedRecipient } from './dsn.js';
+import { relayMessage } from './relay.js';
+
+export interface QueueRunnerOptions {
+  intervalMs: number;
+}
+
+/** The outbound service, plus a way to run one pass now (tests, `queue retry`). */
+export interface QueueRunner extends Service {
+  runOnce(now?: number): Promise<void>;
+}
+
+export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions = { intervalMs: 5000 }): QueueRunner {
+  const log = ctx.log.child({ service: 'outbound' });
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+
+  const runOnce = async (now = Date.now()) => {
+    const settings = await ctx.store.config.settings();
+    const due = await ctx.store.outbound.due(now, 500);
+    const groups = new Map<string, OutboundItem[]>();
+    for (const item of due) {
+      const key = `${item.ingestId}\n${item.sender ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    for (const items of groups.values()) await attempt(settings, items, now);
+  };
+
+  const attempt = async (settings: Settings, items: OutboundItem[], now: number) => {
+    const first = items[0]!;
+    const recipients = items.map((i) => i.recipient);
+    const byRecipient = new Map(items.map((i) => [i.recipient, i]));
+    const temporary = async (targets: OutboundItem[], error: string) => {
+      const expired = targets.filter((i) => now - i.createdAt >= settings.outbound.bounceAfterHours * 3_600_000);
+      const retry = targets.filter((i) => !expired.includes(i));
+      if (retry.length > 0) {
+        const delay = Math.min(settings.outbound.maxRetrySeconds, settings.outbound.retrySeconds * 2 ** Math.min(first.attempts, 20)) * 1000;
+        await ctx.store.outbound.deferred(retry.map((i) => i.id), error, now, now + delay);
+        log.warn({ ingest: first.ingestId, recipients: retry.map((i) => i.recipient), retryInS: delay / 1000, error }, 'relay deferred');
+      }
+      if (expired.length > 0) await permanent(expired.map((i) => ({ item: i, status: '4.4.7', reply: `gave up after ${settings.outbound.bounceAfterHours} hours: ${error}` })));
+    };
+    const permanent = async (failed: Array<{ item: OutboundItem; status: string; reply: string }>) => {
+      await bounce(settings, failed, now);
+      for (const f of failed) await ctx.store.outbound.failed([f.item.id], f.reply, now);
+      log.warn({ ingest: first.ingestId, recipients: failed.map((f) => f.item.recipient) }, 'relay failed permanently; bounced to the sender');
+    };
+
+    if (!settings.relay) return temporary(items, 'no relay (smarthost) configured');
+    try {
+      const outcome = await relayMessage(settings.relay, settings.hostname, first.sender, recipients, createReadStream(ctx.blobs.pathOf(first.blob)), first.size);
+      const accepted = outcome.accepted.flatMap((r) => byRecipient.get(r.toLowerCase()) ?? []);
+      if (accepted.length > 0) {
+        await ctx.store.outbound.sent(accepted.map((i) => i.id), outcome.response, now);
+        log.info({ ingest: first.ingestId, recipients: accepted.map((i) => i.recipient), response: outcome.response }, 'relayed');
+      }
+      const refused = outcome.rejected.flatMap((r) => {
+        const item = byRecipient.get(r.recipient.toLowerCase());
+        return item ? [{ item, ...r }] : [];
+      });
+      const perm = refused.filter((r) => r.permanent);
+      if (perm.length > 0) await permanent(perm.map((r) => ({ item: r.item, status: enhancedOf(r.reply, '5.0.0'), reply: r.reply })));
+      const temp = refused.filter((r) => !r.permanent);
+      if (temp.length > 0) await temporary(temp.map((r) => r.item), temp[0]!.reply);
+    } catch (err) {
+      const m = err instanceof MailError ? err : new MailError({ message: String(err), cause: err });
+      if (m.temporary) await temporary(items, m.message);
+      else await permanent(items.map((item) => ({ item, status: enhancedOf(m.publicMessage, '5.0.0'), reply: m.publicMessage })));
+    }
+  };
+
+  /** Sends one DSN to the sender of these rows (never for the null sender: no bounce loops). */
+  const bounce = async (settings: Settings, failed: Array<{ item: OutboundItem; status: string; reply: string }>, now: number) => {
+    const sender = failed[0]!.item.sender;
+    if (!sender) return;
+    const list: FailedRecipient[] = failed.map((f) => ({ recipient: f.item.recipient, status: f.status, diagnostic: f.reply, lastAttempt: new Date(now) }));
+    const dsn = buildDsn({ hostname: settings.hostname, to: sender, arrival: new Date(failed[0]!.item.createdAt), failed: list, originalHeaders: await headerBlock(ctx, failed[0]!.item.blob) });
+    await ctx.pipeline.ingest({
+      source: { kind: 'smtp', name: 'Postroom bounce', detail: { bounceFor: failed.map((f) => f.item.id) }, envelopeFrom: '' },
+      routing: { mode: 'envelope', recipients: [sender] },
+      content: [dsn],
+    });
+  };
+
+  const tick = () => {
+    if (running) return;
+    running = runOnce()
+      .catch((err: unknown) => log.error({ err }, 'outbound pass failed'))
+      .finally(() => (running = null));
+  };
+
+  return {
+    name: 'outbound',
+    async start() {
+      tick();
+      timer = setInterval(tick, opts.intervalMs);
+    },
+    async reconfigure() {},
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+    describe: () => (timer ? `relaying every ${opts.intervalMs / 1000} s` : 'stopped'),
+    runOnce,
+  };
+}
+
+/** The enhanced status code in a reply ("550 5.1.1 ..."), or the fallback. */
+function enhancedOf(reply: string, fallback: string): string {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? fallback;
+}
+
+/** The stored message's header block (up to 64 KB), for the DSN's text/rfc822-headers part. */
+async function headerBlock(ctx: DataContext, blob: string): Promise<Buffer> {
+  const fh = await open(ctx.blobs.pathOf(blob), 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    const end = head.indexOf('\r\n\r\n');
+    return end >= 0 ? head.subarray(0, end + 2) : head;
+  } finally {
+    await fh.close();
+  }
+}
