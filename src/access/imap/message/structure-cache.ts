@@ -1,17 +1,19 @@
 /**
  * The MIME structure of a blob, computed once (analyze.ts) and kept in the store, so FETCH of
- * ENVELOPE / BODYSTRUCTURE / sections never re-parses. A small in-memory LRU in front saves the
- * JSON round trip for a client walking a mailbox; concurrent requests for one blob share one parse.
+ * ENVELOPE / BODYSTRUCTURE / sections never re-parses. An in-memory LRU (bounded in bytes) in front
+ * saves the JSON round trip for a client walking a mailbox; concurrent requests share one parse.
  */
 import type { ImapMailboxStore } from '../../../store/interfaces.js';
 import { analyzeMessage, type RangeReader } from './analyze.js';
 import { STRUCTURE_VERSION, type CachedStructure, type MimePart } from './structure-types.js';
 
-const MEMORY_ENTRIES = 500;
+/** Structures kept in memory, by their JSON size: ~32 MB holds a 5,000-message mailbox walk. */
+const MEMORY_BYTES = 32 * 1024 * 1024;
 
 export class StructureCache {
-  private readonly memory = new Map<string, MimePart>();
-  private readonly pending = new Map<string, Promise<MimePart>>();
+  private readonly memory = new Map<string, { part: MimePart; bytes: number }>();
+  private memoryBytes = 0;
+  private readonly pending = new Map<string, Promise<{ part: MimePart; bytes: number }>>();
   private unsaved: Array<{ blob: string; json: string }> = [];
   private saving: Promise<void> | null = null;
 
@@ -25,29 +27,36 @@ export class StructureCache {
     if (hit) {
       this.memory.delete(blob);
       this.memory.set(blob, hit);
-      return hit;
+      return hit.part;
     }
     let p = this.pending.get(blob);
     if (!p) {
       p = this.load(blob, size).finally(() => this.pending.delete(blob));
       this.pending.set(blob, p);
     }
-    const part = await p;
-    this.memory.set(blob, part);
-    if (this.memory.size > MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+    const { part, bytes } = await p;
+    if (!this.memory.has(blob)) {
+      this.memory.set(blob, { part, bytes });
+      this.memoryBytes += bytes;
+      for (const [key, entry] of this.memory) {
+        if (this.memoryBytes <= MEMORY_BYTES) break;
+        this.memory.delete(key);
+        this.memoryBytes -= entry.bytes;
+      }
+    }
     return part;
   }
 
-  private async load(blob: string, size: number): Promise<MimePart> {
+  private async load(blob: string, size: number): Promise<{ part: MimePart; bytes: number }> {
     const json = await this.store.structure(blob);
     if (json) {
       const cached = JSON.parse(json) as CachedStructure;
-      if (cached.v === STRUCTURE_VERSION) return cached.root;
+      if (cached.v === STRUCTURE_VERSION) return { part: cached.root, bytes: json.length };
     }
     const root = await analyzeMessage(this.read(blob), 0, size);
-    const entry: CachedStructure = { v: STRUCTURE_VERSION, root };
-    this.queueSave(blob, JSON.stringify(entry));
-    return root;
+    const text = JSON.stringify({ v: STRUCTURE_VERSION, root } satisfies CachedStructure);
+    this.queueSave(blob, text);
+    return { part: root, bytes: text.length };
   }
 
   /**
