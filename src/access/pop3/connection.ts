@@ -3,11 +3,15 @@
  *
  * Input is split into lines at LF (a CR before it is dropped), so pipelined commands (RFC 2449
  * PIPELINING) queue up here. Output is gathered and written in batches: replies to a pipelined
- * burst leave in as few packets as possible, and `flush` is awaited whenever the batch grows past
- * the socket's buffer, so a large RETR is paced by the client (backpressure), never held in memory.
+ * burst leave in as few packets as possible. A batch is written when it reaches FLUSH_AT, when the
+ * session waits for input, and otherwise at the end of the current event-loop turn (setImmediate),
+ * so replies never sit here while the session waits for a file. A batch that the socket cannot
+ * take at once is awaited (backpressure): a large RETR is paced by the client, never held in memory.
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { OutputBuffer } from './output.js';
+import type { WireSink } from './wire.js';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -19,8 +23,10 @@ export class Pop3Connection {
   private lines: string[] = [];
   private waiting: (() => void) | null = null;
   private ended = false;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly output = new OutputBuffer();
+  private flushScheduled = false;
+  /** Lines handed out by readLine (or dropped by STLS) since the start: numbers queued lines. */
+  private linesTaken = 0;
   private overlong = false;
   private secure: boolean;
   readonly remoteAddress: string;
@@ -98,9 +104,15 @@ export class Pop3Connection {
     return this.lines.length > 0;
   }
 
-  /** Commands already received and not yet read (pipelined), without removing them. */
-  queuedLines(max: number): string[] {
-    return this.lines.slice(0, max);
+  /** Number (counted from the start of the connection) of the next line readLine returns. */
+  get nextLineNumber(): number {
+    return this.linesTaken;
+  }
+
+  /** Commands already received and not yet read (pipelined), from line number `from`, without removing them. */
+  queuedLines(from: number, max: number): string[] {
+    const skip = Math.max(0, from - this.linesTaken);
+    return this.lines.slice(skip, skip + max);
   }
 
   /** The next line, or null when the client went away. Flushes output before waiting for input. */
@@ -108,6 +120,7 @@ export class Pop3Connection {
     for (;;) {
       const line = this.lines.shift();
       if (line !== undefined) {
+        this.linesTaken++;
         if (this.lines.length < 100 && this.socket.isPaused()) this.socket.resume();
         if (line === '\u0000overlong') throw new LineTooLongError();
         return line;
@@ -115,46 +128,63 @@ export class Pop3Connection {
       if (this.ended) return null;
       await this.flush();
       if (this.lines.length > 0 || this.ended) continue;
+      this.output.release();
       await new Promise<void>((resolve) => (this.waiting = resolve));
     }
   }
 
   /** Queues bytes for the client; flushes (and waits for the client) when the batch is large. */
   async send(data: Buffer | string): Promise<void> {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+    if (typeof data === 'string') this.output.appendText(data);
+    else this.output.append(data, 0, data.length);
+    await this.pace();
   }
 
-  /** Queues many buffers at once (a chunk of an encoded message). */
-  async sendAll(parts: Buffer[]): Promise<void> {
-    for (const p of parts) {
-      this.pending.push(p);
-      this.pendingBytes += p.length;
-    }
-    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+  /** Where a message body is encoded to (copied into the output blocks); call `pace` after each chunk. */
+  get sink(): WireSink {
+    return this.output;
   }
+
+  /** Writes the batch when it is large (waiting until the socket takes it), else soon. */
+  async pace(): Promise<void> {
+    if (this.output.size >= FLUSH_AT) return this.flush();
+    if (this.flushScheduled || this.output.size === 0) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushLater);
+  }
+
+  private readonly flushLater = (): void => {
+    this.flushScheduled = false;
+    // Nobody waits for this one: a send that overfills the socket waits in its own flush.
+    this.flush().catch(() => undefined);
+  };
 
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0 || this.ended) {
-      this.pending = [];
-      this.pendingBytes = 0;
-      return;
-    }
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (this.socket.write(data)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
+    if (this.ended) return this.output.clear();
+    if (this.output.size === 0) return;
+    const { chunks, blocks } = this.output.take();
+    const socket = this.socket;
+    if (chunks.length > 1) socket.cork();
+    for (const c of chunks) socket.write(c);
+    if (chunks.length > 1) socket.uncork();
+    // Written synchronously (usual on loopback and a LAN with room in the socket buffer): the
+    // blocks are free again, and waiting for 'drain' would only cost an event-loop turn.
+    if (socket.writableLength === 0) return this.output.recycle(blocks);
+    // Less than the socket's highWaterMark left over: no 'drain' will come; it goes out with the next batch.
+    if (!socket.writableNeedDrain) return;
+    const drained = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => () => {
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        resolve(ok);
       };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+      const onDrain = done(true);
+      const onClose = done(false);
+      socket.on('drain', onDrain);
+      socket.on('close', onClose);
     });
+    // After 'drain' every write has completed; after 'close' libuv may still hold them.
+    if (drained) this.output.recycle(blocks);
   }
 
   /**
@@ -166,6 +196,7 @@ export class Pop3Connection {
     const plain = this.socket;
     this.detach(plain);
     this.input = Buffer.alloc(0);
+    this.linesTaken += this.lines.length;
     this.lines = [];
     const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
     this.socket = secure;

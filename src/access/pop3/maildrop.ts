@@ -8,9 +8,9 @@
  * message. (A message moved out of INBOX by IMAP and back gets a new UID, hence a new UIDL: it is a
  * new arrival as far as POP3 can tell.)
  */
-import { open } from 'node:fs/promises';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { MaildropSnapshot } from '../../store/interfaces.js';
+import { closeQuietly, openForRead, readAt } from './files.js';
 import { servedSize } from './wire.js';
 
 export interface MaildropEntry {
@@ -100,16 +100,16 @@ export class TailCache {
     if (size === 0) return true;
     const hit = this.known.get(blob);
     if (hit !== undefined) return hit;
-    const fh = await open(this.blobs.pathOf(blob), 'r');
+    const fd = await openForRead(this.blobs.pathOf(blob));
     try {
       const byte = Buffer.alloc(1);
-      await fh.read(byte, 0, 1, size - 1);
+      await readAt(fd, byte, size - 1);
       const answer = byte[0] === 10;
       if (this.known.size >= this.limit) this.known.clear();
       this.known.set(blob, answer);
       return answer;
     } finally {
-      await fh.close();
+      closeQuietly(fd);
     }
   }
 }

@@ -20,20 +20,28 @@ export function servedSize(wireSize: number, storedSize: number, endsWithLf: boo
   return storedSize > 0 && !endsWithLf ? wireSize + 2 : wireSize;
 }
 
+/** Where encoded bytes go: `src[start, end)` is copied (or kept) before `append` returns. */
+export interface WireSink {
+  append(src: Buffer, start: number, end: number): void;
+}
+
 export class WireEncoder {
   private atLineStart = true;
   private lastWasCr = false;
 
-  /** Appends the wire form of `chunk` to `out` (as sub-arrays of `chunk` where possible). */
-  encode(chunk: Buffer, out: Buffer[]): void {
+  /**
+   * Appends the wire form of `chunk` to `out`. Runs of bytes that need no change go as one
+   * `append` (a CRLF message without dot lines is a single one), found with indexOf, not per byte.
+   */
+  encode(chunk: Buffer, out: WireSink): void {
     const len = chunk.length;
     if (len === 0) return;
     let start = 0;
     let i = 0;
     while (i < len) {
       if (this.atLineStart && chunk[i] === DOT) {
-        if (i > start) out.push(chunk.subarray(start, i));
-        out.push(EXTRA_DOT);
+        if (i > start) out.append(chunk, start, i);
+        out.append(EXTRA_DOT, 0, 1);
         start = i;
       }
       const lf = chunk.indexOf(LF, i);
@@ -43,21 +51,21 @@ export class WireEncoder {
       }
       const before = lf > 0 ? chunk[lf - 1] : this.lastWasCr ? CR : -1;
       if (before !== CR) {
-        if (lf > start) out.push(chunk.subarray(start, lf));
-        out.push(CRLF);
+        if (lf > start) out.append(chunk, start, lf);
+        out.append(CRLF, 0, 2);
         start = lf + 1;
       }
       i = lf + 1;
       this.atLineStart = true;
     }
-    if (start < len) out.push(start === 0 ? chunk : chunk.subarray(start));
+    if (start < len) out.append(chunk, start, len);
     this.lastWasCr = chunk[len - 1] === CR;
   }
 
   /** Ends the body: the CRLF a last line without LF needs, then ".CRLF". */
-  finish(out: Buffer[]): void {
-    if (!this.atLineStart) out.push(CRLF);
-    out.push(END_OF_MULTILINE);
+  finish(out: WireSink): void {
+    if (!this.atLineStart) out.append(CRLF, 0, 2);
+    out.append(END_OF_MULTILINE, 0, 3);
   }
 }
 

@@ -21,14 +21,16 @@ function encode(input: Buffer, cuts: number[], topLines?: number): string {
   const enc = new WireEncoder();
   const top = topLines === undefined ? null : new TopLimiter(topLines);
   const out: Buffer[] = [];
+  // Copies what it is given, as the connection does.
+  const sink = { append: (src: Buffer, start: number, end: number) => out.push(Buffer.from(src.subarray(start, end))) };
   let from = 0;
   for (const cut of [...cuts, input.length]) {
     const chunk = input.subarray(from, cut);
     from = cut;
-    enc.encode(top ? top.take(chunk) : chunk, out);
+    enc.encode(top ? top.take(chunk) : chunk, sink);
     if (top?.finished) break;
   }
-  enc.finish(out);
+  enc.finish(sink);
   return Buffer.concat(out).toString('latin1');
 }
 

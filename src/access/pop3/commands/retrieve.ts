@@ -1,10 +1,11 @@
 /**
  * RETR and TOP (RFC 1939 section 7): the stored file, read from disk in chunks through the wire encoder
- * (CRLF, dot-stuffing, termination: see wire.ts). Never loads a whole message.
+ * (CRLF, dot-stuffing, termination: see wire.ts). Never loads more than a chunk of a message.
  */
-import type { FileHandle } from 'node:fs/promises';
+import { closeQuietly, readAt } from '../files.js';
 import type { MaildropEntry } from '../maildrop.js';
 import { parseCommand, type Pop3Command } from '../parser.js';
+import { giveBack, type MessageFile } from '../read-ahead.js';
 import { err, noSuchMessage, ok } from '../replies.js';
 import type { CommandHandler, Pop3Session } from '../state.js';
 import { TopLimiter, WireEncoder } from '../wire.js';
@@ -17,7 +18,7 @@ export const retr: CommandHandler<Cmd<'RETR'>> = {
     if (session.state.phase !== 'transaction') return;
     const entry = session.state.maildrop.get(cmd.msg);
     if (!entry) return session.conn.send(noSuchMessage());
-    openQueuedRetrs(session);
+    readQueuedRetrs(session);
     if (await sendMessage(session, entry, `${entry.size} octets`, null)) session.state.retrieved++;
   },
 };
@@ -32,34 +33,40 @@ export const top: CommandHandler<Cmd<'TOP'>> = {
   },
 };
 
-/** Starts opening the files of RETRs the client has already pipelined behind this one. */
-function openQueuedRetrs(session: Pop3Session): void {
-  if (session.state.phase !== 'transaction' || !session.conn.hasQueuedLine) return;
-  const files: Array<{ path: string; size: number }> = [];
-  for (const line of session.conn.queuedLines(8)) {
+/**
+ * Starts reading the files of RETRs the client has already pipelined behind this one. Lines are
+ * parsed once: `readAhead.nextLine` remembers how far the queue was looked at (it stops where the
+ * read-ahead is full, to resume at the next RETR).
+ */
+function readQueuedRetrs(session: Pop3Session): void {
+  const { conn, readAhead, state } = session;
+  if (state.phase !== 'transaction' || !conn.hasQueuedLine) return;
+  let n = Math.max(readAhead.nextLine, conn.nextLineNumber);
+  for (const line of conn.queuedLines(n, READ_AHEAD_SCAN)) {
+    if (readAhead.full) break;
+    n++;
     const parsed = parseCommand(line);
     if (!parsed.ok || parsed.command.kind !== 'RETR') continue;
-    const next = session.state.maildrop.get(parsed.command.msg);
-    if (next) files.push({ path: session.deps.blobs.pathOf(next.blob), size: next.storedSize });
+    const next = state.maildrop.get(parsed.command.msg);
+    if (next) readAhead.prefetch(session.deps.blobs.pathOf(next.blob), next.storedSize);
   }
-  session.readAhead.prefetch(files);
+  readAhead.nextLine = n;
 }
 
-/**
- * Reads the message file in chunks of at most CHUNK octets, each encoded and queued before the next
- * read, so memory stays bounded whatever the size. The file is opened before "+OK" so that a missing
- * file is an -ERR rather than a truncated reply. A file handle rather than a ReadStream: the size
- * is known, so a small message costs one open and one read (a stream adds an EOF read and several
- * event-loop turns), which is most of the cost of serving small mail.
- */
-const CHUNK = 64 * 1024;
+/** Queued lines looked at per RETR: enough for a window of 16 RETRs with other commands between. */
+const READ_AHEAD_SCAN = 32;
 
+/**
+ * Sends the message: its first chunk (read ahead, usually the whole message), then the rest from
+ * disk in chunks through the same buffer, each encoded (copied into the connection's output) and
+ * paced before the next read, so memory stays bounded whatever the size. The file is read before
+ * "+OK" so that a missing or unreadable file is an -ERR rather than a truncated reply.
+ */
 async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: string, limiter: TopLimiter | null): Promise<boolean> {
   const { conn, deps, log } = session;
-  let file: FileHandle;
-  let first: Buffer | null;
+  let file: MessageFile;
   try {
-    ({ file, first } = await session.readAhead.take(deps.blobs.pathOf(entry.blob)));
+    file = await session.readAhead.take(deps.blobs.pathOf(entry.blob), entry.storedSize);
   } catch (e) {
     log.error({ err: e, blob: entry.blob, message: entry.id }, 'message file cannot be read');
     await conn.send(err('Cannot read this message now', 'SYS/TEMP'));
@@ -67,26 +74,20 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
   }
   await conn.send(ok(okText));
   const encoder = new WireEncoder();
-  const parts: Buffer[] = [];
+  const { buffer } = file;
   try {
     let position = 0;
+    let length = file.length;
     while (position < entry.storedSize && !conn.closed) {
-      // A fresh buffer per chunk: the encoder queues slices of it until the socket takes them.
-      let chunk: Buffer;
-      let bytesRead: number;
-      if (position === 0 && first && first.length > 0) {
-        chunk = first;
-        bytesRead = first.length;
-      } else {
-        chunk = Buffer.allocUnsafe(Math.min(CHUNK, entry.storedSize - position));
-        ({ bytesRead } = await file.read(chunk, 0, chunk.length, position));
+      if (position > 0) {
+        // file.fd is open here: openMessage keeps it whenever the first chunk is not the whole file.
+        length = await readAt(file.fd!, buffer.subarray(0, Math.min(buffer.length, entry.storedSize - position)), position);
       }
-      if (bytesRead === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
-      position += bytesRead;
-      const data = chunk.subarray(0, bytesRead);
-      encoder.encode(limiter ? limiter.take(data) : data, parts);
-      await conn.sendAll(parts);
-      parts.length = 0;
+      if (length === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
+      position += length;
+      const data = buffer.subarray(0, length);
+      encoder.encode(limiter ? limiter.take(data) : data, conn.sink);
+      await conn.pace();
       if (limiter?.finished) break;
     }
   } catch (e) {
@@ -95,9 +96,10 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
     conn.destroy();
     return false;
   } finally {
-    file.close().catch((e: unknown) => log.warn({ err: e }, 'closing a message file failed'));
+    if (file.fd !== null) closeQuietly(file.fd);
+    giveBack(buffer);
   }
-  encoder.finish(parts);
-  await conn.sendAll(parts);
+  encoder.finish(conn.sink);
+  await conn.pace();
   return true;
 }
