@@ -9,6 +9,7 @@ import { formatBodyStructure } from '../message/bodystructure.js';
 import { formatEnvelope } from '../message/envelope.js';
 import { headerBytes, locateSection, sendSection, type SectionBytes } from '../message/sections.js';
 import { ReadAhead } from '../message/read-ahead.js';
+import type { MimePart } from '../message/structure-types.js';
 import type { FetchItem, ImapCommand, Section } from '../parser/types.js';
 import type { SelectedMailbox } from '../selected.js';
 import type { CommandHandler, ImapSession } from '../state.js';
@@ -117,13 +118,13 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
         put(`RFC822.SIZE ${m.wireSize}`);
         break;
       case 'ENVELOPE':
-        put(`ENVELOPE ${formatEnvelope(structure!.envelope!)}`);
+        put(`ENVELOPE ${formatted(structure!, 'envelope', () => formatEnvelope(structure!.envelope!))}`);
         break;
       case 'BODYSTRUCTURE':
-        put(`BODYSTRUCTURE ${formatBodyStructure(structure!, true)}`);
+        put(`BODYSTRUCTURE ${formatted(structure!, 'bodystructure', () => formatBodyStructure(structure!, true))}`);
         break;
       case 'BODY':
-        put(`BODY ${formatBodyStructure(structure!, false)}`);
+        put(`BODY ${formatted(structure!, 'body', () => formatBodyStructure(structure!, false))}`);
         break;
       case 'RFC822':
         await literal('RFC822', whole, null);
@@ -145,6 +146,18 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
   await conn.send(text + ')\r\n');
 }
 
+
+/**
+ * ENVELOPE / BODYSTRUCTURE / BODY as sent, kept beside the cached structure object: a client
+ * listing a mailbox again gets strings already built. Dropped with the structure (WeakMap).
+ */
+const formattedCache = new WeakMap<MimePart, Partial<Record<'envelope' | 'bodystructure' | 'body', string>>>();
+
+function formatted(root: MimePart, what: 'envelope' | 'bodystructure' | 'body', make: () => string): string {
+  let entry = formattedCache.get(root);
+  if (!entry) formattedCache.set(root, (entry = {}));
+  return (entry[what] ??= make());
+}
 
 /** The section as the response names it (RFC 3501: same as requested, field names as given). */
 export function sectionText(s: Section): string {
