@@ -41,6 +41,31 @@ export class BlobStore {
     return new BlobWriter(this, fh, tmp);
   }
 
+  /**
+   * Makes sealed (or still open) blobs durable together: every file fsync'd (in parallel: the file
+   * system can commit them as one), renamed into place, and each directory fsync'd. Returns their
+   * names in order. On failure none of them may be relied on; their temporary files are removed.
+   */
+  async persist(writers: BlobWriter[]): Promise<string[]> {
+    const names = writers.map((w) => w.digest ?? w.seal());
+    try {
+      await Promise.all(writers.map((w) => w.sync()));
+      const dirs = new Set<string>();
+      for (const [i, w] of writers.entries()) {
+        const target = this.pathOf(names[i]!);
+        const dir = path.dirname(target);
+        if (!dirs.has(dir)) await mkdir(dir, { recursive: true });
+        dirs.add(dir);
+        await rename(w.tmpPath, target);
+      }
+      await Promise.all([...dirs].map(syncDir));
+    } catch (err) {
+      await Promise.all(writers.map((w) => rm(w.tmpPath, { force: true })));
+      throw new MailError({ message: `could not store ${writers.length} message file(s) in ${this.root}`, cause: err });
+    }
+    return names;
+  }
+
   read(hash: string, range?: { start: number; end?: number }): ReadStream {
     return createReadStream(this.pathOf(hash), range);
   }
@@ -77,26 +102,37 @@ export class BlobWriter {
 
   /** Makes the blob durable and returns its name (sha256, hex). */
   async commit(): Promise<string> {
-    if (this.done) throw new Error('blob already committed or aborted');
-    this.done = true;
-    const digest = this.hash.digest('hex');
-    const target = this.store.pathOf(digest);
-    try {
-      await this.fh.sync();
-      await this.fh.close();
-      const dir = path.dirname(target);
-      await mkdir(dir, { recursive: true });
-      await rename(this.tmp, target);
-      await syncDir(dir);
-    } catch (err) {
-      await rm(this.tmp, { force: true });
-      throw new MailError({ message: `could not store message file ${target}`, cause: err });
-    }
-    return digest;
+    const [hash] = await this.store.persist([this]);
+    return hash!;
   }
 
+  /**
+   * Ends writing without making anything durable yet, and names the blob. `BlobStore.persist`
+   * then makes several sealed blobs durable together (their fsyncs overlap).
+   */
+  seal(): string {
+    if (this.done) throw new Error('blob already sealed or aborted');
+    this.done = true;
+    this.digest = this.hash.digest('hex');
+    return this.digest;
+  }
+
+  /** @internal used by BlobStore.persist */
+  async sync(): Promise<void> {
+    await this.fh.sync();
+    await this.fh.close();
+  }
+
+  /** @internal used by BlobStore.persist */
+  get tmpPath(): string {
+    return this.tmp;
+  }
+
+  /** @internal the name given by seal() */
+  digest: string | null = null;
+
+  /** Removes a blob that was not persisted (sealed or not). */
   async abort(): Promise<void> {
-    if (this.done) return;
     this.done = true;
     await this.fh.close().catch(() => undefined);
     await rm(this.tmp, { force: true });

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { collectorPort, type CollectorConfig } from '../config/schema.js';
 import { MailError } from '../errors.js';
 import { planDryRun } from './dry-run.js';
-import { deliverFetched, routingOf, type CollectDeps } from './fetched-message.js';
+import { FetchBatcher, routingOf, type CollectDeps } from './fetched-message.js';
 import type { SessionOptions } from './pop3-session.js';
 import type { SessionReport } from './session-report.js';
 
@@ -64,15 +64,22 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
       const routing = routingOf(c, report.startedAt);
       let done = 0;
       opts.onProgress?.(0, todo.length);
-      for (const uid of todo) {
-        const dl = await client.download(String(uid), undefined, { uid: true });
-        if (!dl.content) {
-          report.errors.push(`UID ${uid}: gone before it could be downloaded`);
-          continue;
+      const batcher = new FetchBatcher(deps, c, mailboxKey, routing, report);
+      try {
+        for (const uid of todo) {
+          const dl = await client.download(String(uid), undefined, { uid: true });
+          if (!dl.content) {
+            report.errors.push(`UID ${uid}: gone before it could be downloaded`);
+            continue;
+          }
+          await batcher.add(idOf(uid), dl.content);
+          opts.onProgress?.(++done, todo.length);
         }
-        await deliverFetched(deps, c, mailboxKey, idOf(uid), dl.content, routing, report);
-        opts.onProgress?.(++done, todo.length);
+      } catch (err) {
+        await batcher.flush().catch(() => batcher.discard());
+        throw err;
       }
+      await batcher.flush();
       const now = Date.now();
       const after = await deps.store.journal.lookup(mailboxKey, uids.map(idOf));
       const due: number[] = [];

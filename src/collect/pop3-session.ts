@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { collectorPort, type CollectorConfig } from '../config/schema.js';
 import { Pop3Client, Pop3Error } from './pop3-client/index.js';
-import { deliverFetched, routingOf, type CollectDeps } from './fetched-message.js';
+import { FetchBatcher, routingOf, type CollectDeps } from './fetched-message.js';
 import { planDryRun } from './dry-run.js';
 import type { SessionReport } from './session-report.js';
 
@@ -63,10 +63,19 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
     const routing = routingOf(c, report.startedAt);
     let done = 0;
     opts.onProgress?.(0, todo.length);
-    const result = await client.retrieveMany(todo, async (id, body) => {
-      await deliverFetched(deps, c, mailboxKey, ids.get(id)!, body, routing, report);
-      opts.onProgress?.(++done, todo.length);
-    });
+    const batcher = new FetchBatcher(deps, c, mailboxKey, routing, report);
+    let result;
+    try {
+      result = await client.retrieveMany(todo, async (id, body) => {
+        await batcher.add(ids.get(id)!, body);
+        opts.onProgress?.(++done, todo.length);
+      });
+    } catch (err) {
+      // The messages received whole before the failure are kept: not downloaded again next time.
+      await batcher.flush().catch(() => batcher.discard());
+      throw err;
+    }
+    await batcher.flush();
     for (const r of result.refused) report.errors.push(`message ${r.id} (${ids.get(r.id)}): ${r.error.message}`);
 
     // Deletions: delivered, past leaveOnServerDays, and still on the server.

@@ -9,15 +9,16 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
 import { MailError } from '../errors.js';
-import type { DeliveryResult, JournalKey, Source, Store } from '../store/interfaces.js';
+import { JournalConflictError } from '../store/errors.js';
+import type { DeliverOutcome, DeliveryRequest, DeliveryResult, JournalKey, NewSpoolEntry, Source, SpoolEntry, Store } from '../store/interfaces.js';
 import { dedupeDecider } from './dedupe.js';
 import { storeDirectory } from './directory.js';
 import { contentFingerprint, messageIdOf } from './fingerprint.js';
 import { decodeForDisplay, first, parseHeaderBlock } from './header-fields.js';
 import { receivedHeader } from './received.js';
-import { route, type RoutingSpec } from './route.js';
+import { route, type RoutingDecision, type RoutingSpec } from './route.js';
 import { MessageScanner } from './scan.js';
 
 export interface IngestRequest {
@@ -44,6 +45,22 @@ export interface IngestResult {
   alreadyDone: boolean;
 }
 
+/** A message streamed to a blob file and scanned, not yet durable (see Pipeline.receive). */
+export interface ReceivedMessage {
+  writer: BlobWriter;
+  entry: NewSpoolEntry;
+  journal?: JournalKey;
+}
+
+interface Prepared {
+  spoolId: number;
+  entry: SpoolEntry;
+  messageId: string | null;
+  fingerprint: string;
+  decision: RoutingDecision;
+  request: DeliveryRequest;
+}
+
 export class Pipeline {
   constructor(
     private readonly store: Store,
@@ -59,79 +76,168 @@ export class Pipeline {
   /**
    * Streams the message into the blob store and records it in the spool. When this resolves the
    * message is durable: the source may be told "accepted" (SMTP 250). Delivery is `process()`.
+   * With a journal key that is already taken, rejects with JournalConflictError.
    */
   async accept(req: IngestRequest): Promise<number> {
+    const [id] = await this.acceptMany([await this.receive(req)]);
+    if (id === null || id === undefined) {
+      const j = req.journal!;
+      const known = await this.store.journal.lookup(j.mailboxKey, [j.remoteId]);
+      throw new JournalConflictError(j, known.get(j.remoteId)?.spoolId ?? -1);
+    }
+    return id;
+  }
+
+  /**
+   * First half of `accept`: streams the message to a new blob file and scans it, without making
+   * anything durable. Hand the result to `acceptMany` (or `discard` it).
+   */
+  async receive(req: IngestRequest): Promise<ReceivedMessage> {
     const settings = await this.store.config.settings();
     const now = new Date();
     const forAddress = req.routing.mode === 'envelope' && req.routing.recipients.length === 1 ? req.routing.recipients[0] : undefined;
     const prefix = receivedHeader(req.source, settings.hostname, now, forAddress);
-    const spooled = await this.spool(prefix, req.content);
-    return this.store.spool.add({
+    const writer = await this.blobs.create();
+    const scanner = new MessageScanner();
+    try {
+      await writer.write(prefix);
+      for await (const chunk of req.content) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'binary') : chunk;
+        scanner.update(buf);
+        await writer.write(buf);
+      }
+    } catch (err) {
+      await writer.abort();
+      throw new MailError({ message: 'reading the message failed before it was stored', cause: err });
+    }
+    const scan = scanner.finish();
+    const entry: NewSpoolEntry = {
       receivedAt: now.getTime(),
       source: req.source,
       routing: req.routing,
-      blob: spooled.blob,
-      size: spooled.size,
-      wireSize: spooled.wireSize,
+      blob: writer.seal(),
+      size: prefix.length + scan.size,
+      wireSize: prefix.length + scan.wireSize,
       headerOffset: prefix.length,
-      headerLength: spooled.headerLength,
-      bodyHash: spooled.bodyHash,
-    }, req.journal);
+      headerLength: scan.header.length,
+      bodyHash: scan.bodyHash,
+    };
+    return { writer, entry, ...(req.journal ? { journal: req.journal } : {}) };
+  }
+
+  /**
+   * Second half of `accept`, for several messages at once: their files are made durable together
+   * and their spool rows (with journal rows) written in one transaction, so a batch costs a few
+   * fsyncs instead of a few per message. Returns each spool id, or null for a message whose
+   * journal key was already taken (that copy is dropped: another session has it).
+   */
+  async acceptMany(received: ReceivedMessage[]): Promise<Array<number | null>> {
+    if (received.length === 0) return [];
+    await this.blobs.persist(received.map((r) => r.writer));
+    return this.store.spool.addMany(received.map((r) => ({ entry: r.entry, ...(r.journal ? { journal: r.journal } : {}) })));
+  }
+
+  /** Drops received messages that will not be accepted. */
+  async discard(received: ReceivedMessage[]): Promise<void> {
+    await Promise.all(received.map((r) => r.writer.abort()));
   }
 
   /**
    * Routes and delivers a spooled message: dedupe keys, recipients, then one transaction that
    * writes every copy, the ledger, the provenance and marks the spool entry done. Safe to call
-   * twice or from two processes: the second finds the entry done and changes nothing.
+   * twice or from two processes: the second finds the entry done and changes nothing. A failure
+   * leaves the entry pending (the spool runner retries it) and rejects with a MailError.
    */
   async process(spoolId: number): Promise<IngestResult> {
-    const entry = await this.store.spool.get(spoolId);
-    if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
-    const routing = entry.routing as RoutingSpec;
     try {
-      const settings = await this.store.config.settings();
-      const fields = parseHeaderBlock(await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength));
-      const messageId = messageIdOf(fields);
-      const fingerprint = contentFingerprint(fields, entry.bodyHash);
-      const decision = await route(routing, fields, storeDirectory(this.store, settings));
-
-      const days = settings.duplicates.globalDays;
-      const globalStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
-      const windowStart = Math.min(globalStart, routing.sessionSince ?? Number.MAX_SAFE_INTEGER);
-      const decide = dedupeDecider(messageId, fingerprint, settings.duplicates.contentMatch);
-      const recipients = [...decision.recipients].map(([user, via]) => ({ user, via, decide }));
-      const { ingestId, results, alreadyDone } = await this.store.deliveries.deliver(
-        {
-          source: entry.source,
-          receivedAt: entry.receivedAt,
-          blob: entry.blob,
-          size: entry.size,
-          wireSize: entry.wireSize,
-          messageId,
-          fingerprint,
-          subject: decodeForDisplay(first(fields, 'subject')),
-          from: decodeForDisplay(first(fields, 'from')),
-          routing: { spec: routing, notes: decision.notes, external: decision.external },
-          // Outside recipients are queued for the smarthost in the same transaction as the local copies.
-          outbound: decision.external.length > 0 ? { sender: entry.source.envelopeFrom || null, recipients: decision.external } : undefined,
-        },
-        recipients,
-        windowStart,
-        spoolId,
-      );
-      const source = `${entry.source.kind}:${entry.source.name}`;
-      if (alreadyDone) this.log.info({ spool: spoolId, ingest: ingestId, source }, 'already delivered by another process');
-      else {
-        for (const r of results) {
-          this.log.info({ ingest: ingestId, source, user: r.user, outcome: r.outcome, mailbox: r.mailbox, uid: r.uid, messageId }, `${r.outcome} to ${r.user}: ${r.reason}`);
-        }
-        if (decision.external.length > 0) this.log.info({ ingest: ingestId, source, external: decision.external }, `queued for relaying to ${decision.external.join(', ')}`);
-      }
-      return { ingestId, spoolId, blob: entry.blob, size: entry.size, messageId, fingerprint, results, external: decision.external, notes: decision.notes, alreadyDone };
+      const prepared = await this.prepare(spoolId);
+      const [outcome] = await this.store.deliveries.deliverMany([prepared.request]);
+      return this.finish(prepared, outcome!);
     } catch (err) {
       await this.store.spool.failed(spoolId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
       throw err instanceof MailError ? err : new MailError({ message: `delivering spooled message ${spoolId} failed; it stays spooled and will be retried`, cause: err });
     }
+  }
+
+  /**
+   * `process` for several spool entries in one delivery transaction (one fsync). If the batch
+   * fails, each entry is tried alone, so one bad message never holds back the others; an entry
+   * that still fails yields its MailError in place of a result.
+   */
+  async processMany(spoolIds: number[]): Promise<Array<IngestResult | MailError>> {
+    if (spoolIds.length <= 1) return Promise.all(spoolIds.map((id) => this.process(id).catch((e: unknown) => e as MailError)));
+    try {
+      const prepared: Prepared[] = [];
+      for (const id of spoolIds) prepared.push(await this.prepare(id));
+      const outcomes = await this.store.deliveries.deliverMany(prepared.map((p) => p.request));
+      return prepared.map((p, i) => this.finish(p, outcomes[i]!));
+    } catch {
+      const out: Array<IngestResult | MailError> = [];
+      for (const id of spoolIds) out.push(await this.process(id).catch((e: unknown) => e as MailError));
+      return out;
+    }
+  }
+
+  /** Everything a delivery needs, worked out outside the transaction. */
+  private async prepare(spoolId: number): Promise<Prepared> {
+    const entry = await this.store.spool.get(spoolId);
+    if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
+    const routing = entry.routing as RoutingSpec;
+    const settings = await this.store.config.settings();
+    const fields = parseHeaderBlock(await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength));
+    const messageId = messageIdOf(fields);
+    const fingerprint = contentFingerprint(fields, entry.bodyHash);
+    const decision = await route(routing, fields, storeDirectory(this.store, settings));
+
+    const days = settings.duplicates.globalDays;
+    const globalStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
+    const windowStart = Math.min(globalStart, routing.sessionSince ?? Number.MAX_SAFE_INTEGER);
+    const decide = dedupeDecider(messageId, fingerprint, settings.duplicates.contentMatch);
+    const recipients = [...decision.recipients].map(([user, via]) => ({ user, via, decide }));
+    const request: DeliveryRequest = {
+      ingest: {
+        source: entry.source,
+        receivedAt: entry.receivedAt,
+        blob: entry.blob,
+        size: entry.size,
+        wireSize: entry.wireSize,
+        messageId,
+        fingerprint,
+        subject: decodeForDisplay(first(fields, 'subject')),
+        from: decodeForDisplay(first(fields, 'from')),
+        routing: { spec: routing, notes: decision.notes, external: decision.external },
+        // Outside recipients are queued for the smarthost in the same transaction as the local copies.
+        outbound: decision.external.length > 0 ? { sender: entry.source.envelopeFrom || null, recipients: decision.external } : undefined,
+      },
+      recipients,
+      windowStart,
+      spoolId,
+    };
+    return { spoolId, entry, messageId, fingerprint, decision, request };
+  }
+
+  private finish(p: Prepared, outcome: DeliverOutcome): IngestResult {
+    const { ingestId, results, alreadyDone } = outcome;
+    const source = `${p.entry.source.kind}:${p.entry.source.name}`;
+    if (alreadyDone) this.log.info({ spool: p.spoolId, ingest: ingestId, source }, 'already delivered by another process');
+    else {
+      for (const r of results) {
+        this.log.info({ ingest: ingestId, source, user: r.user, outcome: r.outcome, mailbox: r.mailbox, uid: r.uid, messageId: p.messageId }, `${r.outcome} to ${r.user}: ${r.reason}`);
+      }
+      if (p.decision.external.length > 0) this.log.info({ ingest: ingestId, source, external: p.decision.external }, `queued for relaying to ${p.decision.external.join(', ')}`);
+    }
+    return {
+      ingestId,
+      spoolId: p.spoolId,
+      blob: p.entry.blob,
+      size: p.entry.size,
+      messageId: p.messageId,
+      fingerprint: p.fingerprint,
+      results,
+      external: p.decision.external,
+      notes: p.decision.notes,
+      alreadyDone,
+    };
   }
 
   private async readHeader(blob: string, offset: number, length: number): Promise<Buffer> {
@@ -144,25 +250,5 @@ export class Pipeline {
     } finally {
       await fh.close();
     }
-  }
-
-  /** Writes prefix + content to a new blob while scanning the content. */
-  private async spool(prefix: Buffer, content: IngestRequest['content']) {
-    const writer = await this.blobs.create();
-    const scanner = new MessageScanner();
-    try {
-      await writer.write(prefix);
-      for await (const chunk of content) {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'binary') : chunk;
-        scanner.update(buf);
-        await writer.write(buf);
-      }
-    } catch (err) {
-      await writer.abort();
-      throw new MailError({ message: 'reading the message failed before it was stored', cause: err });
-    }
-    const blob = await writer.commit();
-    const scan = scanner.finish();
-    return { blob, headerLength: scan.header.length, bodyHash: scan.bodyHash, size: prefix.length + scan.size, wireSize: prefix.length + scan.wireSize };
   }
 }

@@ -152,6 +152,9 @@ export interface CollectorJournalStore {
   markDeleted(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
 }
 
+/** What a new spool entry is made of (the store assigns the rest). */
+export type NewSpoolEntry = Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>;
+
 /** A message durably spooled and not yet (or already) delivered. */
 export interface SpoolEntry {
   id: number;
@@ -183,6 +186,11 @@ export interface SpoolStore {
    * written in the same transaction; it fails with JournalConflictError if that row exists.
    */
   add(entry: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>, journal?: JournalKey): Promise<number>;
+  /**
+   * Adds several entries in ONE transaction (one fsync). An entry whose journal row already exists
+   * is skipped and yields null in the result, in place of its id; the others are added.
+   */
+  addMany(entries: Array<{ entry: NewSpoolEntry; journal?: JournalKey }>): Promise<Array<number | null>>;
   get(id: number): Promise<SpoolEntry | undefined>;
   /**
    * Ids of pending entries due for an attempt at `now`, oldest first: received more than
@@ -204,6 +212,14 @@ export interface DeliverOutcome {
   alreadyDone: boolean;
 }
 
+/** One message's part of `DeliveryStore.deliverMany`: the arguments of `deliver`. */
+export interface DeliveryRequest {
+  ingest: IngestRecord;
+  recipients: RecipientDelivery[];
+  windowStart: number;
+  spoolId?: number;
+}
+
 /** The deliveries of one message: ledger check, mailbox insert and ledger write in one transaction. */
 export interface DeliveryStore {
   /**
@@ -214,6 +230,11 @@ export interface DeliveryStore {
    * the spool entry is marked done in the same transaction, or nothing happens if it already was.
    */
   deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number, spoolId?: number): Promise<DeliverOutcome>;
+  /**
+   * `deliver` for several messages in ONE transaction (one fsync): all commit or none. Items are
+   * applied in order, so a later item's dedupe sees the copies of the earlier ones.
+   */
+  deliverMany(items: DeliveryRequest[]): Promise<DeliverOutcome[]>;
   /** Whether `user` got a copy with this Message-ID since `since` (ms): dry runs use it. */
   hasMessageId(user: string, messageId: string, since: number): Promise<boolean>;
   /** The deliveries of one ingest, for diagnosis. */

@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/context.js';
 import { BIN, run } from '../helpers/cli.js';
 import { collectorYaml, office, onServer } from './helpers.js';
 
-const COUNT = 300;
+const COUNT = 600;
 
 function message(i: number, rand: () => number): Buffer {
   const big = rand() < 0.05 ? 'x'.repeat(70).concat('\n').repeat(3000) : '';
@@ -51,24 +51,24 @@ describe('collector crash campaign (SIGKILL at random instants)', () => {
         const child = spawn(process.execPath, [BIN, 'collect'], { env: { ...process.env, POSTROOM_DATA: data, POSTROOM_FROM_SOURCE: '1' }, stdio: 'ignore' });
         let exitCode: number | null | undefined;
         const exited = new Promise<void>((r) => child.on('exit', (code) => ((exitCode = code), r())));
-        // Half the rounds kill after a random number of newly spooled messages plus a few random
-        // milliseconds (mid-download: mid-RETR, mid-fsync, between spool and delivery); the other
-        // half at a random time (start-up, listing, DELE, QUIT). A round with nothing left to
-        // download is left to finish.
+        // Until enough kills have landed, every round is killed: half after a random number of newly
+        // spooled messages plus a few random milliseconds (mid-download: mid-RETR, mid-fsync,
+        // between spool and delivery), half at a random time (start-up, listing, DELE, QUIT).
+        // Then a round is left to finish.
         const start = spooled();
+        const killing = kills < 8;
         const byProgress = rand() < 0.5;
-        const target = start + 1 + Math.floor(rand() * 40);
-        const deadline = Date.now() + (byProgress ? 8000 : 700 + rand() * 4000);
+        const target = start + 1 + Math.floor(rand() * 64);
+        const deadline = Date.now() + (byProgress ? 8000 : 500 + rand() * 1500);
         const watcher = (async () => {
-          while (exitCode === undefined) {
-            await new Promise((r) => setTimeout(r, 10));
+          while (killing && exitCode === undefined) {
+            await new Promise((r) => setTimeout(r, 5));
             if (exitCode !== undefined) return;
-            if (byProgress ? spooled() >= target : Date.now() >= deadline) {
-              await new Promise((r) => setTimeout(r, Math.floor(rand() * 30)));
+            if ((byProgress && spooled() >= target) || Date.now() >= deadline) {
+              await new Promise((r) => setTimeout(r, Math.floor(rand() * 50)));
               child.kill('SIGKILL');
               return;
             }
-            if (byProgress && Date.now() > deadline) return;
           }
         })();
         await exited;
@@ -81,7 +81,7 @@ describe('collector crash campaign (SIGKILL at random instants)', () => {
       db.close();
     }
     assert.ok(completed, 'a run completed within 60 rounds');
-    assert.ok(kills >= 3, `only ${kills} kills landed: the campaign proved little`);
+    assert.ok(kills >= 5, `only ${kills} kills landed: the campaign proved little`);
 
     const ctx = await openDataDir(data, pino({ level: 'silent' }));
     try {

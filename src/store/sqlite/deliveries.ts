@@ -1,4 +1,4 @@
-import type { DeliverOutcome, DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
+import type { DeliverOutcome, DeliveryRequest, DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
 import type { Db } from './database.js';
 import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
 import { insertOutbound } from './outbound.js';
@@ -7,45 +7,51 @@ export class SqliteDeliveryStore implements DeliveryStore {
   constructor(private readonly db: Db) {}
 
   async deliver(ingest: IngestRecord, recipients: RecipientDelivery[], windowStart: number, spoolId?: number): Promise<DeliverOutcome> {
-    const db = this.db;
-    const run = db.transaction((): DeliverOutcome => {
-      if (spoolId !== undefined) {
-        const row = db.prepare('SELECT state, ingest_id FROM spool WHERE id = ?').get(spoolId) as { state: string; ingest_id: number | null } | undefined;
-        if (!row) throw new Error(`spool entry ${spoolId} does not exist`);
-        if (row.state === 'done') return { ingestId: row.ingest_id!, results: this.resultsOf(row.ingest_id!), alreadyDone: true };
-      }
-      const ingestId = Number(
-        db
-          .prepare(
-            `INSERT INTO ingests (received_at, source_kind, source_name, remote_id, source_detail, blob, size, wire_size,
-                                  message_id, fingerprint, subject, sender, routing)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            ingest.receivedAt,
-            ingest.source.kind,
-            ingest.source.name,
-            ingest.source.remoteId ?? null,
-            ingest.source.detail ? JSON.stringify(ingest.source.detail) : null,
-            ingest.blob,
-            ingest.size,
-            ingest.wireSize,
-            ingest.messageId,
-            ingest.fingerprint,
-            ingest.subject,
-            ingest.from,
-            JSON.stringify(ingest.routing ?? null),
-          ).lastInsertRowid,
-      );
-      const results: DeliveryResult[] = [];
-      for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
-      insertOutbound(db, ingestId, ingest, Date.now());
-      if (spoolId !== undefined) db.prepare(`UPDATE spool SET state = 'done', ingest_id = ? WHERE id = ?`).run(ingestId, spoolId);
-      return { ingestId, results, alreadyDone: false };
-    });
+    return (await this.deliverMany([{ ingest, recipients, windowStart, spoolId }]))[0]!;
+  }
+
+  async deliverMany(items: DeliveryRequest[]): Promise<DeliverOutcome[]> {
     // IMMEDIATE: take the write lock before reading the ledger, so two processes delivering the
-    // same message cannot both see "not yet delivered".
-    return run.immediate();
+    // same message cannot both see "not yet delivered". One transaction for the whole batch: one
+    // fsync for many messages, and each item sees the ledger rows of the items before it.
+    return this.db.transaction(() => items.map((item) => this.deliverInTransaction(item))).immediate();
+  }
+
+  private deliverInTransaction({ ingest, recipients, windowStart, spoolId }: DeliveryRequest): DeliverOutcome {
+    const db = this.db;
+    if (spoolId !== undefined) {
+      const row = db.prepare('SELECT state, ingest_id FROM spool WHERE id = ?').get(spoolId) as { state: string; ingest_id: number | null } | undefined;
+      if (!row) throw new Error(`spool entry ${spoolId} does not exist`);
+      if (row.state === 'done') return { ingestId: row.ingest_id!, results: this.resultsOf(row.ingest_id!), alreadyDone: true };
+    }
+    const ingestId = Number(
+      db
+        .prepare(
+          `INSERT INTO ingests (received_at, source_kind, source_name, remote_id, source_detail, blob, size, wire_size,
+                                message_id, fingerprint, subject, sender, routing)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          ingest.receivedAt,
+          ingest.source.kind,
+          ingest.source.name,
+          ingest.source.remoteId ?? null,
+          ingest.source.detail ? JSON.stringify(ingest.source.detail) : null,
+          ingest.blob,
+          ingest.size,
+          ingest.wireSize,
+          ingest.messageId,
+          ingest.fingerprint,
+          ingest.subject,
+          ingest.from,
+          JSON.stringify(ingest.routing ?? null),
+        ).lastInsertRowid,
+    );
+    const results: DeliveryResult[] = [];
+    for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
+    insertOutbound(db, ingestId, ingest, Date.now());
+    if (spoolId !== undefined) db.prepare(`UPDATE spool SET state = 'done', ingest_id = ? WHERE id = ?`).run(ingestId, spoolId);
+    return { ingestId, results, alreadyDone: false };
   }
 
   private deliverOne(ingestId: number, ingest: IngestRecord, r: RecipientDelivery, windowStart: number): DeliveryResult {

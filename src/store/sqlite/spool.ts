@@ -1,5 +1,5 @@
 import { JournalConflictError } from '../errors.js';
-import type { JournalKey, SpoolEntry, SpoolStore } from '../interfaces.js';
+import type { JournalKey, NewSpoolEntry, SpoolEntry, SpoolStore } from '../interfaces.js';
 import type { Db } from './database.js';
 
 interface SpoolRow {
@@ -22,28 +22,32 @@ interface SpoolRow {
 export class SqliteSpoolStore implements SpoolStore {
   constructor(private readonly db: Db) {}
 
-  async add(e: Omit<SpoolEntry, 'id' | 'state' | 'attempts' | 'lastError' | 'ingestId'>, journal?: JournalKey): Promise<number> {
-    const tx = this.db.transaction(() => {
-      if (journal) {
-        const existing = this.db.prepare('SELECT spool_id FROM collector_journal WHERE mailbox_key = ? AND remote_id = ?').get(journal.mailboxKey, journal.remoteId) as
-          | { spool_id: number }
-          | undefined;
-        if (existing) throw new JournalConflictError(journal, existing.spool_id);
-      }
-      const r = this.db
-        .prepare(
-          `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash);
-      const id = Number(r.lastInsertRowid);
-      if (journal) {
-        this.db
-          .prepare('INSERT INTO collector_journal (mailbox_key, remote_id, collector, spool_id, first_seen) VALUES (?, ?, ?, ?, ?)')
-          .run(journal.mailboxKey, journal.remoteId, journal.collector, id, e.receivedAt);
-      }
-      return id;
-    });
+  async add(e: NewSpoolEntry, journal?: JournalKey): Promise<number> {
+    const [id] = await this.addMany([{ entry: e, ...(journal ? { journal } : {}) }]);
+    if (id === null || id === undefined) {
+      const existing = this.db.prepare('SELECT spool_id FROM collector_journal WHERE mailbox_key = ? AND remote_id = ?').get(journal!.mailboxKey, journal!.remoteId) as { spool_id: number };
+      throw new JournalConflictError(journal!, existing.spool_id);
+    }
+    return id;
+  }
+
+  async addMany(entries: Array<{ entry: NewSpoolEntry; journal?: JournalKey }>): Promise<Array<number | null>> {
+    const known = this.db.prepare('SELECT 1 FROM collector_journal WHERE mailbox_key = ? AND remote_id = ?');
+    const insert = this.db.prepare(
+      `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const journalRow = this.db.prepare('INSERT INTO collector_journal (mailbox_key, remote_id, collector, spool_id, first_seen) VALUES (?, ?, ?, ?, ?)');
+    const tx = this.db.transaction(() =>
+      entries.map(({ entry: e, journal }) => {
+        if (journal && known.get(journal.mailboxKey, journal.remoteId)) return null;
+        const id = Number(
+          insert.run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash).lastInsertRowid,
+        );
+        if (journal) journalRow.run(journal.mailboxKey, journal.remoteId, journal.collector, id, e.receivedAt);
+        return id;
+      }),
+    );
     return tx.immediate();
   }
 
