@@ -92,9 +92,13 @@ export class FetchBatcher {
       throw err;
     }
     // null: another session had already downloaded it (the lock makes this rare); its copy counts.
-    const accepted = ids.filter((id): id is number => id !== null);
+    const accepted = ids.flatMap((id, i) => (id === null ? [] : [{ id, header: batch[i]!.header }]));
     this.report.downloaded += accepted.length;
-    for (const r of await this.deps.pipeline.processMany(accepted)) {
+    const results = await this.deps.pipeline.processMany(
+      accepted.map((a) => a.id),
+      accepted.map((a) => a.header),
+    );
+    for (const r of results) {
       if (r instanceof Error) this.report.errors.push(`delivery failed (the message stays spooled and will be retried): ${r.message}`);
       else for (const d of r.results) this.report[d.outcome]++;
     }

@@ -50,6 +50,8 @@ export interface ReceivedMessage {
   writer: BlobWriter;
   entry: NewSpoolEntry;
   journal?: JournalKey;
+  /** The message's header block, kept so that delivering it right away needs no read from disk. */
+  header: Buffer;
 }
 
 interface Prepared {
@@ -122,7 +124,7 @@ export class Pipeline {
       headerLength: scan.header.length,
       bodyHash: scan.bodyHash,
     };
-    return { writer, entry, ...(req.journal ? { journal: req.journal } : {}) };
+    return { writer, entry, header: scan.header, ...(req.journal ? { journal: req.journal } : {}) };
   }
 
   /**
@@ -160,15 +162,16 @@ export class Pipeline {
   }
 
   /**
-   * `process` for several spool entries in one delivery transaction (one fsync). If the batch
+   * `process` for several spool entries in one delivery transaction (one fsync); `headers` may
+   * give each entry's header block when the caller still has it (see ReceivedMessage). If the batch
    * fails, each entry is tried alone, so one bad message never holds back the others; an entry
    * that still fails yields its MailError in place of a result.
    */
-  async processMany(spoolIds: number[]): Promise<Array<IngestResult | MailError>> {
+  async processMany(spoolIds: number[], headers: Array<Buffer | undefined> = []): Promise<Array<IngestResult | MailError>> {
     if (spoolIds.length <= 1) return Promise.all(spoolIds.map((id) => this.process(id).catch((e: unknown) => e as MailError)));
     try {
       const prepared: Prepared[] = [];
-      for (const id of spoolIds) prepared.push(await this.prepare(id));
+      for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, headers[i]));
       const outcomes = await this.store.deliveries.deliverMany(prepared.map((p) => p.request));
       return prepared.map((p, i) => this.finish(p, outcomes[i]!));
     } catch {
@@ -179,12 +182,12 @@ export class Pipeline {
   }
 
   /** Everything a delivery needs, worked out outside the transaction. */
-  private async prepare(spoolId: number): Promise<Prepared> {
+  private async prepare(spoolId: number, header?: Buffer): Promise<Prepared> {
     const entry = await this.store.spool.get(spoolId);
     if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
     const routing = entry.routing as RoutingSpec;
     const settings = await this.store.config.settings();
-    const fields = parseHeaderBlock(await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength));
+    const fields = parseHeaderBlock(header ?? (await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength)));
     const messageId = messageIdOf(fields);
     const fingerprint = contentFingerprint(fields, entry.bodyHash);
     const decision = await route(routing, fields, storeDirectory(this.store, settings));

@@ -6,8 +6,14 @@ import { bumpGeneration, insertUser, readUsers } from './users.js';
 export class SqliteConfigStore implements ConfigStore {
   constructor(private readonly db: Db) {}
 
+  private cached: { generation: number; settings: Settings } | null = null;
+
   async settings(): Promise<Settings> {
-    return this.readSettings();
+    // Every delivery asks; parsing the settings each time showed in profiles. Every change to
+    // them bumps the generation (in the same transaction), so a cache keyed by it is exact.
+    const generation = await this.generation();
+    if (this.cached?.generation !== generation) this.cached = { generation, settings: this.readSettings() };
+    return this.cached.settings;
   }
 
   async generation(): Promise<number> {
