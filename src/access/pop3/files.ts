@@ -15,7 +15,15 @@ export function readAt(fd: number, into: Buffer, position: number): Promise<numb
   return new Promise((resolve, reject) => fs.read(fd, into, 0, into.length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
-/** Closes without waiting: nothing depends on it, and a failure to close a read-only fd loses nothing. */
+/**
+ * Closes here and now: close(2) of a read-only descriptor does no I/O on a local file system, so
+ * it costs ~1 µs on this thread, against a thread-pool round trip (one of the three a message
+ * needed; ~7 % of the server's CPU per message on the benchmark). A failure loses nothing.
+ */
 export function closeQuietly(fd: number): void {
-  fs.close(fd, () => undefined);
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // EBADF/EIO on a read-only descriptor: nothing was written, nothing to report.
+  }
 }

@@ -11,6 +11,7 @@ import type { WireSink } from './wire.js';
 
 export const BLOCK = 64 * 1024;
 const SPARES = 2;
+const SHORT = 16;
 
 export class OutputBuffer implements WireSink {
   private block: Buffer | null = null;
@@ -25,6 +26,13 @@ export class OutputBuffer implements WireSink {
   }
 
   append(src: Buffer, start: number, end: number): void {
+    if (end - start <= SHORT && this.block && this.used + (end - start) < BLOCK) {
+      // CRLF, a stuffed dot: Buffer#copy costs more in setting up than in copying a few bytes.
+      const block = this.block;
+      for (let i = start; i < end; i++) block[this.used++] = src[i]!;
+      this.queued += end - start;
+      return;
+    }
     while (start < end) {
       const block = this.current();
       const n = Math.min(end - start, BLOCK - this.used);

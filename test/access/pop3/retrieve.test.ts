@@ -1,0 +1,109 @@
+/**
+ * RETR and TOP as a pipelining client uses them: more RETRs queued than the read-ahead takes,
+ * messages larger than the read buffer and the output block, with bare LF, CRLF cut at 64 KB and
+ * dot lines on the boundaries, and a message file gone from disk in the middle of the burst.
+ */
+import assert from 'node:assert/strict';
+import { readFile, rename } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { RawClient, startPop3, type Pop3Harness } from './harness.js';
+
+const K64 = 64 * 1024;
+
+/** The wire form, written independently of src/: CRLF lines, stuffed dots, a final CRLF. */
+function expectedWire(stored: Buffer): Buffer {
+  let text = stored.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/(^|\n)\./g, '$1..');
+  if (text.length > 0 && !text.endsWith('\r\n')) text += '\r\n';
+  return Buffer.from(text, 'latin1');
+}
+
+/** A message of about `size` octets whose line ends and dots fall where the chunks are cut. */
+function tricky(size: number, eol: string, tag: string): Buffer {
+  const head = `Subject: ${tag}${eol}Message-ID: <${tag}@t>${eol}${eol}`;
+  const lines: string[] = [];
+  let n = head.length;
+  for (let i = 0; n < size; i++) {
+    const line = i % 7 === 3 ? `.dot line ${i}` : `line ${i} ${'x'.repeat(i % 90)}`;
+    lines.push(line);
+    n += line.length + eol.length;
+  }
+  return Buffer.from(head + lines.join(eol) + eol, 'latin1');
+}
+
+/** Exactly `size` octets, with a line that starts with "." right at `at` and CRLF cut at `at`. */
+function boundary(size: number, at: number): Buffer {
+  const b = Buffer.alloc(size, 'a');
+  Buffer.from('Subject: boundary\r\n\r\n').copy(b);
+  b[at - 2] = 13;
+  b[at - 1] = 10; // a line ends just before the cut...
+  b[at] = 46; // ...and the next starts with a dot, in the next chunk
+  b[at + 1] = 13; // CR at the end of the dot line...
+  b[at + 2] = 10;
+  b[K64 * 2 - 1] = 13; // ...and a CRLF cut by the second chunk boundary
+  b[K64 * 2] = 10;
+  b[size - 1] = 10;
+  return b;
+}
+
+describe('POP3 RETR with pipelining and large messages', () => {
+  let h: Pop3Harness;
+  let stored: Buffer[];
+  before(async () => {
+    h = await startPop3();
+    const mail = [
+      boundary(3 * K64 + 17, K64),
+      tricky(300_000, '\n', 'big-lf'),
+      tricky(K64 - 200, '\r\n', 'just-under'),
+      ...Array.from({ length: 20 }, (_, i) => tricky(500 + i * 97, i % 2 ? '\n' : '\r\n', `small-${i}`)),
+      tricky(200_000, '\r\n', 'big-crlf'),
+    ];
+    for (const m of mail) await h.deliver('bob@example.test', m);
+    const drop = await h.ctx.store.maildrops.snapshot('bob');
+    stored = await Promise.all(drop.messages.map((m) => readFile(h.ctx.blobs.pathOf(m.blob))));
+  });
+  after(() => h.close());
+
+  it('answers 24 pipelined RETRs byte for byte, with the octet counts LIST announced', async () => {
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    await c.command('LIST');
+    const sizes = (await c.multiline()).toString().trim().split('\r\n').map((l) => Number(l.split(' ')[1]));
+    c.socket.write(stored.map((_, i) => `RETR ${i + 1}\r\n`).join('') + 'TOP 2 3\r\n');
+    for (let i = 0; i < stored.length; i++) {
+      assert.equal(await c.line(), `+OK ${sizes[i]} octets`);
+      const body = await c.multiline();
+      assert.ok(body.equals(expectedWire(stored[i]!)), `message ${i + 1} (${stored[i]!.length} octets stored)`);
+      assert.equal(body.toString('latin1').replace(/(^|\n)\./g, '$1').length, sizes[i], `LIST size of message ${i + 1}`);
+    }
+    assert.equal(await c.line(), '+OK top of message follows');
+    const text = stored[1]!.toString('latin1');
+    const bodyStart = text.indexOf('\n\n') + 2;
+    const threeLines = text.slice(bodyStart).split('\n').slice(0, 3).map((l) => `${l}\n`);
+    assert.ok((await c.multiline()).equals(expectedWire(Buffer.from(text.slice(0, bodyStart) + threeLines.join(''), 'latin1'))));
+    assert.equal(await c.command('QUIT'), '+OK Bye (0 messages deleted)');
+  });
+
+  it('a message file missing in the middle of a burst is an -ERR [SYS/TEMP]; the others still arrive', async () => {
+    const drop = await h.ctx.store.maildrops.snapshot('bob');
+    const path = h.ctx.blobs.pathOf(drop.messages[5]!.blob);
+    await rename(path, `${path}.away`);
+    try {
+      const c = await RawClient.connect(h.port);
+      await c.login();
+      c.socket.write([4, 5, 6, 7, 8].map((n) => `RETR ${n}\r\n`).join('') + 'NOOP\r\n');
+      for (const n of [4, 5, 6, 7, 8]) {
+        const reply = await c.line();
+        if (n === 6) {
+          assert.equal(reply, '-ERR [SYS/TEMP] Cannot read this message now');
+          continue;
+        }
+        assert.match(reply, /^\+OK \d+ octets$/);
+        assert.ok((await c.multiline()).equals(expectedWire(stored[n - 1]!)), `message ${n}`);
+      }
+      assert.equal(await c.line(), '+OK');
+      await c.command('QUIT');
+    } finally {
+      await rename(`${path}.away`, path);
+    }
+  });
+});
