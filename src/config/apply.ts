@@ -77,7 +77,7 @@ export async function exportConfig(store: Store): Promise<string> {
   if (s.settings.relay) settings.relay = omit(s.settings.relay, 'password');
   const doc = {
     ...settings,
-    users: s.users.map((u) => ({ name: u.name, addresses: u.addresses, admin: u.admin })),
+    users: s.users.map((u) => ({ name: u.name, addresses: u.addresses, admin: u.admin, ...(u.keepDeletedDays ? { keepDeletedDays: u.keepDeletedDays } : {}) })),
     lists: s.lists,
     collectors: s.collectors.map((c) => omit(c, 'password')),
   };

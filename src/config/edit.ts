@@ -29,7 +29,13 @@ export function documentOf(s: ConfigState): ConfigDocument {
     ...structuredClone(settings),
     ...(tls ? { tls: { ...tls } } : {}),
     ...(relay ? { relay: { ...relay } } : {}),
-    users: s.users.map((u) => ({ name: u.name, addresses: [...u.addresses], admin: u.admin, ...(u.passwordHash ? { passwordHash: u.passwordHash } : {}) })),
+    users: s.users.map((u) => ({
+      name: u.name,
+      addresses: [...u.addresses],
+      admin: u.admin,
+      ...(u.keepDeletedDays ? { keepDeletedDays: u.keepDeletedDays } : {}),
+      ...(u.passwordHash ? { passwordHash: u.passwordHash } : {}),
+    })),
     lists: structuredClone(s.lists),
     collectors: structuredClone(s.collectors),
   };
@@ -73,7 +79,9 @@ export function updateUser(store: Store, name: string, change: { addresses: stri
   return editConfig(store, (doc) => {
     const i = userIndex(doc, name);
     const u = doc.users[i]!;
-    doc.users[i] = { name, addresses: change.addresses, admin: change.admin, ...(change.password ? { password: change.password } : u.passwordHash ? { passwordHash: u.passwordHash } : {}) };
+    // Settings the form does not show (keepDeletedDays) stay as they are.
+    const { password: _p, passwordHash: _h, ...kept } = u;
+    doc.users[i] = { ...kept, name, addresses: change.addresses, admin: change.admin, ...(change.password ? { password: change.password } : u.passwordHash ? { passwordHash: u.passwordHash } : {}) };
   });
 }
 

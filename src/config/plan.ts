@@ -44,6 +44,7 @@ export function planApply(file: ConfigFile, current: ConfigState, opts: ApplyOpt
       name: u.name,
       addresses: u.addresses,
       admin: u.admin,
+      keepDeletedDays: u.keepDeletedDays,
       passwordHash: u.passwordHash ?? opts.passwordHashes.get(u.name) ?? byName.get(u.name)?.passwordHash ?? null,
     }));
     userOrigin.splice(0, userOrigin.length, ...fileUsers.map((_, i) => `users[${i}]`));
@@ -112,6 +113,7 @@ function describeUserChange(a: UserRecord, b: UserRecord): string {
   const what: string[] = [];
   if (!isDeepStrictEqual(a.addresses, b.addresses)) what.push(`addresses ${a.addresses.join(', ') || '(none)'} → ${b.addresses.join(', ') || '(none)'}`);
   if (a.admin !== b.admin) what.push(b.admin ? 'now an admin' : 'no longer an admin');
+  if ((a.keepDeletedDays ?? 0) !== (b.keepDeletedDays ?? 0)) what.push(`keeps POP3-deleted mail ${a.keepDeletedDays ?? 0} → ${b.keepDeletedDays ?? 0} days`);
   if (a.passwordHash !== b.passwordHash) what.push('password changed');
   return what.join('; ');
 }

@@ -55,6 +55,8 @@ export const userSchema = z
     passwordHash: z.string().startsWith('$argon2', 'must be an argon2 hash ($argon2id$...)').optional(),
     addresses: z.array(email).default([]),
     admin: z.boolean().default(false),
+    /** POP3 deletions go to Trash and stay this many days (0: deleted at once). */
+    keepDeletedDays: z.number().int().min(0).max(3650).default(0),
   })
   .refine((u) => !(u.password && u.passwordHash), { message: 'give password or passwordHash, not both' });
 

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
+import { keptDeletedPurgeService } from '../access/pop3/keep-deleted.js';
 import { imapService } from '../access/imap/imap-service.js';
 import { smtpService } from '../smtp/smtp-service.js';
 import { outboundQueueRunner } from '../smtp/outbound/queue-runner.js';
@@ -55,6 +56,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
     services.push(heldExpiryService(ctx.store, log));
     services.push(pop3Service(ctx, tls));
+    services.push(keptDeletedPurgeService(ctx.store.maildrops, log));
     services.push(imapService(ctx, tls));
     services.push(smtpService(ctx, tls));
     services.push(outboundQueueRunner(ctx));

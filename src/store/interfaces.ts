@@ -13,6 +13,11 @@ export interface UserRecord {
   addresses: string[];
   admin: boolean;
   passwordHash: string | null;
+  /**
+   * Days a message deleted over POP3 stays in the user's Trash before it is removed (VPOP3's
+   * hold-instead-of-delete); 0 removes it at once. Always set when read from the store.
+   */
+  keepDeletedDays?: number;
 }
 
 /** A folder of one user. `uidValidity`/`uidNext` follow IMAP (RFC 3501 2.3.1.1). */
@@ -432,6 +437,17 @@ export interface Pop3MaildropStore {
    * Provenance rows stay; they just no longer point at a copy.
    */
   expunge(mailboxId: number, messageIds: number[]): Promise<number>;
+  /**
+   * Like `expunge`, but moves the messages to the owner's Trash (created if missing), where they
+   * get new UIDs, and stamps them with `at` for `purgeTrash`. Provenance follows the message.
+   */
+  moveToTrash(mailboxId: number, messageIds: number[], at: number): Promise<number>;
+  /**
+   * Removes the Trash messages `moveToTrash` put there more than their owner's keepDeletedDays
+   * before `now` (messages put in Trash otherwise, e.g. by IMAP, are left to their client).
+   * Returns what was removed.
+   */
+  purgeTrash(now: number): Promise<Array<{ owner: string; uid: number; blob: string; trashedAt: number }>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyConfig, exportConfig } from '../../src/config/apply.js';
+import { updateUser } from '../../src/config/edit.js';
 import { ConfigError, parseConfigText } from '../../src/config/load.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
 import { officeYaml, testContext, type TestContext } from '../helpers/context.js';
@@ -141,6 +142,29 @@ describe('config: apply and export', () => {
       const pruned = await apply(ctx, edited, { prune: true });
       assert.deepEqual(pruned.changes, ['user jane: removed (their mailboxes are kept)']);
       assert.equal(await ctx.store.users.get('jane'), undefined);
+    } finally {
+      await ctx.cleanup();
+    }
+  });
+
+  it('round-trips keepDeletedDays (POP3 hold-instead-of-delete) through apply, export and the admin pages\' edits', async () => {
+    const ctx = await testContext();
+    const keep = officeYaml.replace('addresses: [bob@example.test, robert@example.test] }', 'addresses: [bob@example.test, robert@example.test], keepDeletedDays: 30 }');
+    try {
+      await apply(ctx, keep);
+      assert.equal((await ctx.store.users.get('bob'))!.keepDeletedDays, 30);
+      assert.equal((await ctx.store.users.get('jane'))!.keepDeletedDays, 0, 'default 0');
+      const exported = await exportConfig(ctx.store);
+      assert.match(exported, /keepDeletedDays: 30/);
+      assert.equal(exported.match(/keepDeletedDays/g)!.length, 1, 'written only where set');
+      assert.deepEqual((await apply(ctx, exported)).changes, [], 'applying the export changes nothing');
+      await updateUser(ctx.store, 'bob', { addresses: ['bob@example.test'], admin: false });
+      assert.equal((await ctx.store.users.get('bob'))!.keepDeletedDays, 30, 'an edit of other fields keeps it');
+      assert.deepEqual((await apply(ctx, officeYaml)).changes, ['user bob: addresses bob@example.test → bob@example.test, robert@example.test; keeps POP3-deleted mail 30 → 0 days']);
+      assert.equal((await ctx.store.users.get('bob'))!.keepDeletedDays, 0);
+      for (const bad of ['-1', '1.5', '"7"']) {
+        assert.ok(problemsOf(officeYaml.replace('addresses: [jane@example.test] }', `addresses: [jane@example.test], keepDeletedDays: ${bad} }`)).some((p) => p.includes('keepDeletedDays')), bad);
+      }
     } finally {
       await ctx.cleanup();
     }

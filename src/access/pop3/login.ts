@@ -49,7 +49,7 @@ export async function login(session: Pop3Session, loginName: string, password: s
     await conn.send(err('Cannot open the maildrop now, try again later', 'SYS/TEMP'));
     return;
   }
-  session.state = { phase: 'transaction', user: user.name, maildrop, release: lock.release, retrieved: 0 };
+  session.state = { phase: 'transaction', user: user.name, maildrop, release: lock.release, retrieved: 0, keepDeletedDays: user.keepDeletedDays ?? 0 };
   const { count, octets } = maildrop.stat();
   log.info({ user: user.name, login: loginName, method, messages: count, octets }, 'login');
   await conn.send(ok(`${user.name}'s maildrop has ${count} messages (${octets} octets)`));

@@ -22,6 +22,8 @@ export type SessionState =
       maildrop: Maildrop;
       release: () => void;
       retrieved: number;
+      /** The user's keepDeletedDays at login: > 0 sends deletions to Trash instead (see quit.ts). */
+      keepDeletedDays: number;
     }
   | { phase: 'update' }
   | { phase: 'closed' };

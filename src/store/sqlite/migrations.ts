@@ -191,4 +191,11 @@ export const migrations: string[] = [
   );
   CREATE INDEX admin_sessions_user ON admin_sessions (user);
   `,
+  // Issue 4, POP3 "keep deleted messages for N days": per user; a message that POP3 moved to Trash
+  // instead of deleting it carries the time it did, so the purge removes exactly those, N days on.
+  `
+  ALTER TABLE users ADD COLUMN keep_deleted_days INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN trashed_at INTEGER;
+  CREATE INDEX messages_trashed ON messages (trashed_at) WHERE trashed_at IS NOT NULL;
+  `,
 ];

@@ -6,23 +6,25 @@ interface UserRow {
   name: string;
   password_hash: string | null;
   admin: number;
+  keep_deleted_days: number;
 }
 
 /** Reads users with their addresses; shared by the user store and the config store. */
 export function readUsers(db: Db, where = '', ...params: unknown[]): UserRecord[] {
-  const rows = db.prepare(`SELECT name, password_hash, admin FROM users ${where} ORDER BY name`).all(...params) as UserRow[];
+  const rows = db.prepare(`SELECT name, password_hash, admin, keep_deleted_days FROM users ${where} ORDER BY name`).all(...params) as UserRow[];
   const addrs = db.prepare(`SELECT address FROM addresses WHERE owner_kind = 'user' AND owner = ? ORDER BY position, address`);
   return rows.map((r) => ({
     name: r.name,
     passwordHash: r.password_hash,
     admin: r.admin === 1,
+    keepDeletedDays: r.keep_deleted_days,
     addresses: (addrs.all(r.name) as Array<{ address: string }>).map((a) => a.address),
   }));
 }
 
 /** Inserts a user and its addresses; the caller holds the transaction. */
 export function insertUser(db: Db, user: UserRecord): void {
-  db.prepare('INSERT INTO users (name, password_hash, admin) VALUES (?, ?, ?)').run(user.name, user.passwordHash, user.admin ? 1 : 0);
+  db.prepare('INSERT INTO users (name, password_hash, admin, keep_deleted_days) VALUES (?, ?, ?, ?)').run(user.name, user.passwordHash, user.admin ? 1 : 0, user.keepDeletedDays ?? 0);
   const add = db.prepare(`INSERT INTO addresses (address, owner_kind, owner, position) VALUES (?, 'user', ?, ?)`);
   user.addresses.forEach((a, i) => add.run(a.toLowerCase(), user.name, i));
 }
