@@ -11,6 +11,9 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import path from 'node:path';
 import { MailError } from '../errors.js';
 
+/** Bytes a writer gathers before writing them out. */
+const BUFFER_BYTES = 256 * 1024;
+
 export class BlobStore {
   private readonly tmpDir: string;
 
@@ -36,9 +39,7 @@ export class BlobStore {
 
   /** Starts writing a new blob. Write chunks in order, then `commit()` (or `abort()`). */
   async create(): Promise<BlobWriter> {
-    const tmp = path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
-    const fh = await open(tmp, 'wx');
-    return new BlobWriter(this, fh, tmp);
+    return new BlobWriter(this, path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`));
   }
 
   /**
@@ -75,14 +76,21 @@ export class BlobStore {
   }
 }
 
+/**
+ * Writes one blob. Bytes are gathered in memory up to BUFFER_BYTES and written in large pieces; a
+ * small message (most mail) reaches the disk in one write, at `persist` time, alongside the other
+ * messages of its batch. Memory stays bounded whatever the message size.
+ */
 export class BlobWriter {
   private readonly hash = createHash('sha256');
   private written = 0;
   private done = false;
+  private fh: FileHandle | null = null;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
 
   constructor(
     private readonly store: BlobStore,
-    private readonly fh: FileHandle,
     private readonly tmp: string,
   ) {}
 
@@ -92,12 +100,22 @@ export class BlobWriter {
 
   async write(chunk: Buffer): Promise<void> {
     this.hash.update(chunk);
+    this.written += chunk.length;
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.bufferedBytes >= BUFFER_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.fh) this.fh = await open(this.tmp, 'wx');
+    const data = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
+    this.buffered = [];
+    this.bufferedBytes = 0;
     let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+    while (off < data.length) {
+      const { bytesWritten } = await this.fh.write(data, off, data.length - off);
       off += bytesWritten;
     }
-    this.written += chunk.length;
   }
 
   /** Makes the blob durable and returns its name (sha256, hex). */
@@ -117,10 +135,12 @@ export class BlobWriter {
     return this.digest;
   }
 
-  /** @internal used by BlobStore.persist */
+  /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd. */
   async sync(): Promise<void> {
-    await this.fh.sync();
-    await this.fh.close();
+    if (this.bufferedBytes > 0 || !this.fh) await this.flush();
+    await this.fh!.sync();
+    await this.fh!.close();
+    this.fh = null;
   }
 
   /** @internal used by BlobStore.persist */
@@ -134,7 +154,10 @@ export class BlobWriter {
   /** Removes a blob that was not persisted (sealed or not). */
   async abort(): Promise<void> {
     this.done = true;
-    await this.fh.close().catch(() => undefined);
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    await this.fh?.close().catch(() => undefined);
+    this.fh = null;
     await rm(this.tmp, { force: true });
   }
 }

@@ -98,30 +98,30 @@ class BodyHasher {
   private pendingNewlines = 0;
 
   update(chunk: Buffer): void {
+    // Normalized pieces of this chunk are gathered and hashed together: one hash update per
+    // chunk, not one per line.
+    const parts: Buffer[] = [];
     let pos = 0;
     if (this.pendingCr) {
       this.pendingCr = false;
-      if (chunk[0] !== LF) this.emit(Buffer.from([CR]));
+      if (chunk[0] !== LF) parts.push(Buffer.from([CR]));
     }
     while (pos < chunk.length) {
       const cr = chunk.indexOf(CR, pos);
       if (cr === -1) {
-        this.emit(chunk.subarray(pos));
-        return;
+        parts.push(chunk.subarray(pos));
+        break;
       }
       if (cr === chunk.length - 1) {
-        this.emit(chunk.subarray(pos, cr));
+        parts.push(chunk.subarray(pos, cr));
         this.pendingCr = true;
-        return;
+        break;
       }
-      if (chunk[cr + 1] === LF) {
-        this.emit(chunk.subarray(pos, cr));
-        pos = cr + 1;
-      } else {
-        this.emit(chunk.subarray(pos, cr + 1));
-        pos = cr + 1;
-      }
+      // CRLF: drop the CR. A CR not followed by LF is content.
+      parts.push(chunk.subarray(pos, chunk[cr + 1] === LF ? cr : cr + 1));
+      pos = cr + 1;
     }
+    this.emit(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
   /** Feeds normalized bytes, holding back a run of trailing LFs until more content follows. */

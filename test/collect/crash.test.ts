@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/context.js';
 import { BIN, run } from '../helpers/cli.js';
 import { collectorYaml, office, onServer } from './helpers.js';
 
-const COUNT = 600;
+const COUNT = 1500;
 
 function message(i: number, rand: () => number): Buffer {
   const big = rand() < 0.05 ? 'x'.repeat(70).concat('\n').repeat(3000) : '';
@@ -58,7 +58,7 @@ describe('collector crash campaign (SIGKILL at random instants)', () => {
         const start = spooled();
         const killing = kills < 8;
         const byProgress = rand() < 0.5;
-        const target = start + 1 + Math.floor(rand() * 64);
+        const target = start + 1 + Math.floor(rand() * 200);
         const deadline = Date.now() + (byProgress ? 8000 : 500 + rand() * 1500);
         const watcher = (async () => {
           while (killing && exitCode === undefined) {

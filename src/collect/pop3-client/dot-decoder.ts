@@ -26,7 +26,7 @@ const enum State {
 
 /** The result of feeding one chunk. */
 export interface DecodeResult {
-  /** Decoded body bytes from this chunk, in order (slices of the input, not copies). */
+  /** Decoded body bytes from this chunk, in order (slices of the input, not copies; one slice per run of lines without a stuffing dot). */
   out: Buffer[];
   /**
    * Undefined while the body goes on; once the terminator was seen, the bytes of this chunk that
@@ -49,12 +49,25 @@ export class DotDecoder {
     const out: Buffer[] = [];
     let pos = 0;
     const n = chunk.length;
+    // Bytes from segStart to pos are body not yet handed out: consecutive lines go out as one
+    // slice, cut only where a stuffing dot is dropped (one slice per line cost a lot per message).
+    let segStart = 0;
+    if (this.state === State.DotCr) {
+      // ".\r" ended the previous chunk; its CR was held back in case this is the terminator.
+      if (n > 0 && chunk[0] === LF) return this.finish(out, chunk, 1);
+      if (n > 0) {
+        out.push(Buffer.from([CR]));
+        this.state = State.Mid;
+      }
+    }
     while (pos < n) {
       switch (this.state) {
         case State.LineStart:
           if (chunk[pos] === DOT) {
+            if (pos > segStart) out.push(chunk.subarray(segStart, pos));
             this.state = State.Dot;
             pos++;
+            segStart = pos;
           } else {
             this.state = State.Mid;
           }
@@ -74,17 +87,14 @@ export class DotDecoder {
         }
         case State.DotCr:
           if (chunk[pos] === LF) return this.finish(out, chunk, pos + 1);
-          // ".\r" followed by something else: the CR is content (the dot was stuffing).
-          out.push(Buffer.from([CR]));
+          // ".\r" followed by something else: the CR is content (it is already in the segment).
           this.state = State.Mid;
           break;
         case State.Mid: {
           const lf = chunk.indexOf(LF, pos);
           if (lf === -1) {
-            out.push(chunk.subarray(pos));
             pos = n;
           } else {
-            out.push(chunk.subarray(pos, lf + 1));
             pos = lf + 1;
             this.state = State.LineStart;
           }
@@ -92,6 +102,9 @@ export class DotDecoder {
         }
       }
     }
+    // In DotCr the chunk's last byte is that CR: hold it back until the next chunk tells.
+    const end = this.state === State.DotCr ? n - 1 : n;
+    if (end > segStart) out.push(chunk.subarray(segStart, end));
     return { out, rest: undefined };
   }
 

@@ -18,7 +18,27 @@ export function openDatabase(file: string): Db {
   // the server's peak RSS well under the 150 MB the pipeline benchmark allows.
   db.pragma('cache_size = -8000');
   migrate(db);
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * Makes `db.prepare(sql)` return the same statement for the same SQL. The store prepares its
+ * statements where it uses them, which keeps the code readable; compiling them again on every
+ * delivery showed in profiles. Safe because no code here iterates a statement or changes its mode
+ * (pluck/raw/expand), so a statement is never in use twice at once.
+ */
+function cacheStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  }) as Db['prepare'];
 }
 
 function migrate(db: Db): void {
