@@ -53,6 +53,8 @@ export function collectorDetail(c: CollectorConfig, mailboxKey: string, remoteId
  */
 export class FetchBatcher {
   private pending: ReceivedMessage[] = [];
+  /** The batch being made durable while the next one downloads (at most one at a time). */
+  private inflight: Promise<void> | null = null;
 
   constructor(
     private readonly deps: CollectDeps,
@@ -72,7 +74,21 @@ export class FetchBatcher {
       journal: { mailboxKey: this.mailboxKey, remoteId, collector: this.c.name },
     });
     this.pending.push(received);
-    if (this.pending.length >= this.batchSize) await this.flush();
+    if (this.pending.length >= this.batchSize) {
+      // Wait for the previous batch, then let this one be stored while the next one downloads.
+      await this.settle();
+      const batch = this.pending;
+      this.pending = [];
+      this.inflight = this.store(batch);
+      // Its failure is reported by the next settle(); this only keeps it from counting as unhandled.
+      this.inflight.catch(() => undefined);
+    }
+  }
+
+  private async settle(): Promise<void> {
+    const previous = this.inflight;
+    this.inflight = null;
+    if (previous) await previous;
   }
 
   /**
@@ -81,8 +97,13 @@ export class FetchBatcher {
    * remotely because the journal shows it undelivered.
    */
   async flush(): Promise<void> {
+    await this.settle();
     const batch = this.pending;
     this.pending = [];
+    await this.store(batch);
+  }
+
+  private async store(batch: ReceivedMessage[]): Promise<void> {
     if (batch.length === 0) return;
     let ids: Array<number | null>;
     try {
@@ -106,6 +127,7 @@ export class FetchBatcher {
 
   /** Drops what was received but not flushed (their temporary files). */
   async discard(): Promise<void> {
+    await this.settle().catch(() => undefined);
     const batch = this.pending;
     this.pending = [];
     await this.deps.pipeline.discard(batch);
