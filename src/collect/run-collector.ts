@@ -17,13 +17,18 @@ export interface RunDeps extends CollectDeps {
   log: Logger;
 }
 
+/** The lock file that allows one session at a time on a remote mailbox, in every process. */
+export function mailboxLockFile(dataDir: string, mailboxKey: string): string {
+  return path.join(dataDir, 'locks', `${createHash('sha256').update(mailboxKey).digest('hex').slice(0, 32)}.lock`);
+}
+
 /** Thrown-free: every failure ends up in `report.errors`; `busy` says another session held the mailbox. */
 export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: SessionOptions): Promise<SessionReport & { busy: boolean }> {
   const mailboxKey = remoteMailboxKey(c);
   const report = newReport(c.name, mailboxKey);
-  const lockDir = path.join(deps.dataDir, 'locks');
-  await mkdir(lockDir, { recursive: true });
-  const lock = tryLockFile(path.join(lockDir, `${createHash('sha256').update(mailboxKey).digest('hex').slice(0, 32)}.lock`));
+  const lockFile = mailboxLockFile(deps.dataDir, mailboxKey);
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  const lock = tryLockFile(lockFile);
   if (!lock) {
     deps.log.info({ collector: c.name, mailbox: mailboxKey }, 'another session is collecting from this mailbox; skipped');
     return { ...report, busy: true };

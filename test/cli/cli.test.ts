@@ -20,7 +20,7 @@ describe('postroom CLI', () => {
   after(async () => rm(data, { recursive: true, force: true }));
 
   it('has --help on every subcommand', async () => {
-    for (const cmd of [[], ['start'], ['config'], ['config', 'apply'], ['config', 'export'], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'passwd'], ['user', 'remove'], ['deliver'], ['mailbox']]) {
+    for (const cmd of [[], ['start'], ['config'], ['config', 'apply'], ['config', 'export'], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'passwd'], ['user', 'remove'], ['deliver'], ['mailbox'], ['collect'], ['queue'], ['duplicates'], ['diagnose'], ['doctor']]) {
       const r = await run(data, [...cmd, '--help']);
       assert.equal(r.code, 0, `${cmd.join(' ')} --help: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`Usage: postroom${cmd.length ? ' ' + cmd.join(' ') : ''}`));

@@ -3,7 +3,12 @@
  * that follows, every message must be delivered exactly once and none lost.
  */
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { mailboxLockFile } from '../../src/collect/run-collector.js';
+import { remoteMailboxKey } from '../../src/config/schema.js';
+import { tryLockFile } from '../../src/server/file-lock.js';
 import { startFakePop3, type FakePop3Faults, type FakePop3Options } from '../fixtures/fake-pop3-server.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { collect, collectorYaml, office, subjects } from './helpers.js';
@@ -157,6 +162,29 @@ describe('collector faults (scripted POP3 server)', () => {
       assert.equal(r.errors.length, 1);
       assert.match(r.errors[0]!, /isp/);
       assert.match(r.errors[0]!, /password/i);
+    } finally {
+      await server.close();
+      await ctx.cleanup();
+    }
+  });
+});
+
+describe('one session per ISP mailbox', () => {
+  it('a collector whose mailbox is being collected by another process skips its turn', async () => {
+    const { server, ctx } = await setup();
+    try {
+      const c = (await ctx.store.config.snapshot()).collectors[0]!;
+      const file = mailboxLockFile(ctx.dataDir, remoteMailboxKey(c));
+      await mkdir(path.dirname(file), { recursive: true });
+      // The lock another process's session on the same ISP mailbox would hold.
+      const held = tryLockFile(file);
+      assert.ok(held);
+      const busy = await collect(ctx, 'isp');
+      assert.equal(busy.busy, true);
+      assert.equal(server.connections, 0, 'did not even connect');
+      held.release();
+      const r = await collect(ctx, 'isp');
+      assert.deepEqual([r.busy, r.downloaded], [false, N]);
     } finally {
       await server.close();
       await ctx.cleanup();
