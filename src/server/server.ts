@@ -3,6 +3,7 @@
  * TLS certificate), starts every service, reloads configuration changes made by other processes
  * (`config apply`, `user ...`, the admin pages), and stops cleanly on SIGINT/SIGTERM.
  */
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
@@ -30,6 +31,8 @@ export interface RunningServer {
 const RELOAD_INTERVAL_MS = 1000;
 
 export async function startServer(dataDir: string, log: Logger, out: (line: string) => void): Promise<RunningServer> {
+  // A first start creates the data directory; the lock file lives in it.
+  await mkdir(dataDir, { recursive: true });
   const lock = acquireInstanceLock(dataDir);
   const ctx = await openDataDir(dataDir, log).catch((e: unknown) => {
     lock.release();

@@ -94,6 +94,13 @@ describe('postroom start', () => {
     await writeFile(path.join(data, 'c.yaml'), config(port1));
     assert.equal((await run(data, ['config', 'apply', path.join(data, 'c.yaml')])).code, 0);
 
+    // A first start on a directory that does not exist yet creates it.
+    const fresh = path.join(data, 'fresh', 'data');
+    const freshServer = await startServer(fresh);
+    assert.match(freshServer.output(), /Created the administrator "admin"/);
+    freshServer.child.kill('SIGTERM');
+    assert.equal(await freshServer.exited, 0);
+
     const first = await startServer(data);
     assert.match(first.output(), /Created the administrator "admin" with password: \S{16}/);
     const health = async (port: number) => {
