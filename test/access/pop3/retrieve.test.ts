@@ -1,10 +1,14 @@
 /**
  * RETR and TOP as a pipelining client uses them: more RETRs queued than the read-ahead takes,
  * messages larger than the read buffer and the output block, with bare LF, CRLF cut at 64 KB and
- * dot lines on the boundaries, and a message file gone from disk in the middle of the burst.
+ * dot lines on the boundaries, and a message file gone from disk in the middle of the burst;
+ * and a 50 MB message to a client that stops reading (the server must not buffer it).
  */
 import assert from 'node:assert/strict';
 import { readFile, rename } from 'node:fs/promises';
+import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
 import { RawClient, startPop3, type Pop3Harness } from './harness.js';
 
@@ -105,5 +109,45 @@ describe('POP3 RETR with pipelining and large messages', () => {
     } finally {
       await rename(`${path}.away`, path);
     }
+  });
+});
+
+describe('POP3 RETR of a 50 MB message', () => {
+  let h: Pop3Harness;
+  const line = `${'x'.repeat(75)}\n`;
+  const big = Buffer.from(`Subject: big\n\n${line.repeat(Math.ceil(50e6 / line.length))}`);
+  before(async () => {
+    h = await startPop3();
+    await h.deliver('bob@example.test', big);
+  });
+  after(() => h.close());
+
+  it('is paced by the client: while it does not read, the server holds well under 1 MB of it', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const s = net.connect(h.port, '127.0.0.1');
+    let received = 0;
+    let tail = Buffer.alloc(0);
+    let resumed = false;
+    s.on('data', (d: Buffer) => {
+      received += d.length;
+      tail = Buffer.concat([tail, d]).subarray(-5);
+      if (received > 1e6 && !s.isPaused() && !resumed) s.pause();
+    });
+    s.write('USER bob\r\nPASS bobpw\r\nRETR 1\r\n');
+    await new Promise((r) => setTimeout(r, 1000));
+    gc();
+    const held = process.memoryUsage().arrayBuffers - before;
+    assert.ok(held < 1e6, `server buffered ${held} octets while the client was not reading`);
+    resumed = true;
+    s.resume();
+    await new Promise<void>((resolve) => s.on('data', () => tail.equals(Buffer.from('\r\n.\r\n')) && resolve()));
+    const { messages } = await h.ctx.store.maildrops.snapshot('bob');
+    // Greeting, USER and PASS replies, "+OK n octets", the body (CRLF'd, nothing to stuff), ".".
+    const replies = received - (messages[0]!.wireSize + 3);
+    assert.ok(replies > 0 && replies < 200, `${received} octets received for a ${messages[0]!.wireSize}-octet message`);
+    s.destroy();
   });
 });

@@ -18,6 +18,9 @@ export const retr: CommandHandler<Cmd<'RETR'>> = {
     if (session.state.phase !== 'transaction') return;
     const entry = session.state.maildrop.get(cmd.msg);
     if (!entry) return session.conn.send(noSuchMessage());
+    // This message's file first, then those of the RETRs queued behind it: the thread pool serves
+    // requests in order, and this is the one the client is waiting for.
+    session.readAhead.prefetch(session.deps.blobs.pathOf(entry.blob), entry.storedSize);
     readQueuedRetrs(session);
     if (await sendMessage(session, entry, `${entry.size} octets`, null)) session.state.retrieved++;
   },
