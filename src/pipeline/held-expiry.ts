@@ -5,7 +5,7 @@
  * copies for ever (nothing is removed that nobody chose to remove).
  */
 import type { Logger } from 'pino';
-import type { Settings } from '../config/schema.js';
+import { periodicService } from '../server/periodic-service.js';
 import type { Service } from '../server/service.js';
 import type { HeldCopy, Store } from '../store/interfaces.js';
 
@@ -27,26 +27,12 @@ export async function expireHeldCopies(store: Store, log: Logger, actor: string,
 
 /** Runs the expiry at start and then every `intervalMs` (hourly by default) inside `postroom start`. */
 export function heldExpiryService(store: Store, log: Logger, intervalMs = 3600_000): Service {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = expireHeldCopies(store, log, 'expiry')
-      .catch((err: unknown) => log.error({ err }, 'expiring held copies failed; will try again'))
-      .finally(() => (running = null));
-  };
-  return {
+  return periodicService({
     name: 'held-expiry',
-    async start(_settings: Settings) {
-      tick();
-      timer = setInterval(tick, intervalMs);
-    },
-    async reconfigure() {},
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
-    },
-    describe: () => (timer ? `expiring held copies every ${Math.round(intervalMs / 60_000)} min` : 'stopped'),
-  };
+    intervalMs,
+    run: () => expireHeldCopies(store, log, 'expiry'),
+    log,
+    failure: 'expiring held copies failed; will try again',
+    doing: `expiring held copies every ${Math.round(intervalMs / 60_000)} min`,
+  });
 }

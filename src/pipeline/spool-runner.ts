@@ -3,6 +3,7 @@
  * them, and messages whose delivery failed for a temporary reason. Runs inside `postroom start`.
  */
 import type { Logger } from 'pino';
+import { periodicService } from '../server/periodic-service.js';
 import type { Service } from '../server/service.js';
 import type { Store } from '../store/interfaces.js';
 import type { Pipeline } from './pipeline.js';
@@ -29,26 +30,12 @@ export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, 
 }
 
 export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }): Service {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (running) return; // a long pass is still going: skip this beat rather than pile up
-    running = drainSpool(store, pipeline, log, opts.graceMs)
-      .catch((err: unknown) => log.error({ err }, 'spool pass failed'))
-      .finally(() => (running = null));
-  };
-  return {
+  return periodicService({
     name: 'spool',
-    async start() {
-      tick();
-      timer = setInterval(tick, opts.intervalMs);
-    },
-    async reconfigure() {},
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
-    },
-    describe: () => (timer ? `retrying leftovers every ${opts.intervalMs / 1000} s` : 'stopped'),
-  };
+    intervalMs: opts.intervalMs,
+    run: () => drainSpool(store, pipeline, log, opts.graceMs),
+    log,
+    failure: 'spool pass failed',
+    doing: `retrying leftovers every ${opts.intervalMs / 1000} s`,
+  });
 }

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import type { Settings } from '../../config/schema.js';
 import { MailError } from '../../errors.js';
 import type { DataContext } from '../../server/data-dir.js';
+import { periodicService } from '../../server/periodic-service.js';
 import type { Service } from '../../server/service.js';
 import type { OutboundItem } from '../../store/interfaces.js';
 import { buildDsn, type FailedRecipient } from './dsn.js';
@@ -27,8 +28,6 @@ export interface QueueRunner extends Service {
 
 export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions = { intervalMs: 5000 }): QueueRunner {
   const log = ctx.log.child({ service: 'outbound' });
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
 
   const runOnce = async (now = Date.now()) => {
     const settings = await ctx.store.config.settings();
@@ -97,28 +96,15 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
     });
   };
 
-  const tick = () => {
-    if (running) return;
-    running = runOnce()
-      .catch((err: unknown) => log.error({ err }, 'outbound pass failed'))
-      .finally(() => (running = null));
-  };
-
-  return {
+  const service = periodicService({
     name: 'outbound',
-    async start() {
-      tick();
-      timer = setInterval(tick, opts.intervalMs);
-    },
-    async reconfigure() {},
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
-    },
-    describe: () => (timer ? `relaying every ${opts.intervalMs / 1000} s` : 'stopped'),
-    runOnce,
-  };
+    intervalMs: opts.intervalMs,
+    run: () => runOnce(),
+    log,
+    failure: 'outbound pass failed',
+    doing: `relaying every ${opts.intervalMs / 1000} s`,
+  });
+  return { ...service, runOnce };
 }
 
 /** The enhanced status code in a reply ("550 5.1.1 ..."), or the fallback. */
