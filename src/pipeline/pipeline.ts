@@ -63,7 +63,15 @@ interface Prepared {
   request: DeliveryRequest;
 }
 
+/** A message that now has at least one copy in a mailbox (see Pipeline.onDelivered). */
+export interface DeliveredBlob {
+  blob: string;
+  size: number;
+}
+
 export class Pipeline {
+  private readonly deliveredListeners = new Set<(d: DeliveredBlob) => void>();
+
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
@@ -219,8 +227,27 @@ export class Pipeline {
     return { spoolId, entry, messageId, fingerprint, decision, request };
   }
 
+  /**
+   * Calls `listener` after each delivery that put a copy in a mailbox (in this process), so work
+   * that belongs to delivery time but not to its transaction (the IMAP structure) can follow at
+   * once. Returns a function that removes the listener. Listeners must not throw.
+   */
+  onDelivered(listener: (d: DeliveredBlob) => void): () => void {
+    this.deliveredListeners.add(listener);
+    return () => this.deliveredListeners.delete(listener);
+  }
+
   private finish(p: Prepared, outcome: DeliverOutcome): IngestResult {
     const { ingestId, results, alreadyDone } = outcome;
+    if (!alreadyDone && results.some((r) => r.outcome !== 'suppressed')) {
+      for (const listener of this.deliveredListeners) {
+        try {
+          listener({ blob: p.entry.blob, size: p.entry.size });
+        } catch (err) {
+          this.log.error({ err }, 'a delivery listener failed');
+        }
+      }
+    }
     const source = `${p.entry.source.kind}:${p.entry.source.name}`;
     if (alreadyDone) this.log.info({ spool: p.spoolId, ingest: ingestId, source }, 'already delivered by another process');
     else {

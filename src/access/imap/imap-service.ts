@@ -54,6 +54,13 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
     if (!settings) throw new Error('IMAP service used before start');
     return settings;
   });
+  // ENVELOPE and BODYSTRUCTURE are worked out as mail is delivered, one message at a time in the
+  // background, so a client's first FETCH finds them stored instead of parsing each message then.
+  let warming: Promise<unknown> = Promise.resolve();
+  let stopWarming: (() => void) | null = null;
+  const warm = (d: { blob: string; size: number }) => {
+    warming = warming.then(() => deps.structures.get(d.blob, d.size)).catch((err: unknown) => deps.log.warn({ err, blob: d.blob }, 'could not work out a message structure; it will be tried at FETCH'));
+  };
   const listeners: Record<Kind, { listener: ImapListener; bound: string } | null> = { imap: null, imaps: null };
   const key = (s: Settings, kind: Kind) => `${s.listen.address}:${s.listen[kind]}`;
 
@@ -79,6 +86,7 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
     name: 'imap',
     async start(s) {
       settings = s;
+      stopWarming = ctx.pipeline.onDelivered(warm);
       await bind(s, 'imap');
       await bind(s, 'imaps');
     },
@@ -93,8 +101,12 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
       }
     },
     async stop() {
+      stopWarming?.();
+      stopWarming = null;
       await unbind('imap');
       await unbind('imaps');
+      await warming;
+      await deps.structures.flush();
     },
     describe() {
       const parts = [describeOne('imap'), describeOne('imaps')].filter((p) => p !== null);

@@ -37,6 +37,25 @@ describe('IMAP service', () => {
   });
   after(() => ctx.cleanup());
 
+  it('works out ENVELOPE and BODYSTRUCTURE as mail is delivered, before any FETCH', async () => {
+    const base = await ctx.store.config.settings();
+    const service = imapService(ctx, await ensureTls(ctx.dataDir, base));
+    await service.start({ ...base, listen: { ...base.listen, address: '127.0.0.1', imap: 0, imaps: 0 } });
+    try {
+      const raw = Buffer.from('From: a@remote.test\r\nTo: bob@example.test\r\nSubject: structure\r\nMessage-ID: <structure@x>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n');
+      const r = await ctx.pipeline.ingest({ source: { kind: 'cli', name: 'test' }, routing: { mode: 'envelope', recipients: ['bob@example.test'] }, content: [raw] });
+      let stored: string | undefined;
+      for (let i = 0; i < 100 && !stored; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        stored = await ctx.store.imap.structure(r.blob);
+      }
+      assert.ok(stored, 'the structure was stored without a FETCH');
+      assert.match(stored, /multipart|mixed/i);
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('listens on listen.imap and listen.imaps, rebinds on reconfigure, and 0 turns a port off', async () => {
     const base = await ctx.store.config.settings();
     const [a, b, s] = [await freePort(), await freePort(), await freePort()];
