@@ -5,7 +5,7 @@
  * find a message after the purge.
  */
 import type { Logger } from 'pino';
-import type { Settings } from '../../config/schema.js';
+import { periodicService } from '../../server/periodic-service.js';
 import type { Service } from '../../server/service.js';
 import type { Pop3MaildropStore } from '../../store/interfaces.js';
 
@@ -23,26 +23,12 @@ export async function purgeKeptDeleted(maildrops: Pop3MaildropStore, log: Logger
 
 /** Runs the purge at start and then every `intervalMs` (hourly by default) inside `postroom start`. */
 export function keptDeletedPurgeService(maildrops: Pop3MaildropStore, log: Logger, intervalMs = 3600_000): Service {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = purgeKeptDeleted(maildrops, log)
-      .catch((err: unknown) => log.error({ err }, 'purging messages kept after POP3 deletion failed; will try again'))
-      .finally(() => (running = null));
-  };
-  return {
+  return periodicService({
     name: 'pop3-trash-purge',
-    async start(_settings: Settings) {
-      tick();
-      timer = setInterval(tick, intervalMs);
-    },
-    async reconfigure() {},
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await running;
-    },
-    describe: () => (timer ? `purging POP3-deleted mail kept in Trash every ${Math.round(intervalMs / 60_000)} min` : 'stopped'),
-  };
+    intervalMs,
+    run: () => purgeKeptDeleted(maildrops, log),
+    log,
+    failure: 'purging messages kept after POP3 deletion failed; will try again',
+    doing: `purging POP3-deleted mail kept in Trash every ${Math.round(intervalMs / 60_000)} min`,
+  });
 }
