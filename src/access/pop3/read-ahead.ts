@@ -3,13 +3,13 @@
  * RETR commands already queued; reading their files while the current one is sent keeps the
  * file-system round trips in flight together instead of paying them one after the other (one
  * round trip through the thread pool costs ~0.1–0.2 ms on a loaded machine, and a message needs
- * three). DEPTH matches the RETR window of common pipelining clients (ours uses 16).
+ * two: open and read). DEPTH matches the RETR window of common pipelining clients (ours uses 16).
  *
  * Each message is opened and its first FIRST_CHUNK octets read. A message that fits (most mail)
  * is then complete in memory and its file is closed at once; a larger one keeps its descriptor for
  * the rest, which is streamed through the same buffer. Memory per session stays below
  * (DEPTH + 1) × FIRST_CHUNK.
- * Files read ahead and never used (the client quit, or DELE'd the message first) are closed.
+ * Files read ahead and never used (the client DELE'd the message first, or left) are closed.
  */
 import { closeQuietly, openForRead, readAt } from './files.js';
 
@@ -83,14 +83,28 @@ export class ReadAhead {
     return ahead;
   }
 
+  /** Drops a file read ahead for a RETR that will not come (DELE got there first): frees its slot. */
+  discard(path: string): void {
+    const ahead = this.reading.get(path);
+    if (!ahead) return;
+    this.reading.delete(path);
+    void release(ahead);
+  }
+
   /** Closes what was read ahead and not taken. */
   async dispose(): Promise<void> {
     const left = [...this.reading.values()];
     this.reading.clear();
-    const done = (m: MessageFile) => {
+    await Promise.all(left.map(release));
+  }
+}
+
+function release(file: Promise<MessageFile>): Promise<void> {
+  return file.then(
+    (m) => {
       if (m.fd !== null) closeQuietly(m.fd);
       giveBack(m.buffer);
-    };
-    await Promise.all(left.map((f) => f.then(done).catch(() => undefined)));
-  }
+    },
+    () => undefined,
+  );
 }

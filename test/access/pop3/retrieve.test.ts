@@ -87,6 +87,22 @@ describe('POP3 RETR with pipelining and large messages', () => {
     assert.equal(await c.command('QUIT'), '+OK Bye (0 messages deleted)');
   });
 
+  it('a RETR pipelined behind a DELE of the same message gets -ERR; the next ones arrive whole', async () => {
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    c.socket.write('RETR 4\r\nDELE 5\r\nRETR 5\r\nRETR 6\r\nRSET\r\nRETR 5\r\n');
+    assert.match(await c.line(), /^\+OK \d+ octets$/);
+    assert.ok((await c.multiline()).equals(expectedWire(stored[3]!)));
+    assert.equal(await c.line(), '+OK Message 5 deleted');
+    assert.equal(await c.line(), '-ERR No such message');
+    assert.match(await c.line(), /^\+OK \d+ octets$/);
+    assert.ok((await c.multiline()).equals(expectedWire(stored[5]!)));
+    assert.match(await c.line(), /^\+OK Maildrop has/);
+    assert.match(await c.line(), /^\+OK \d+ octets$/);
+    assert.ok((await c.multiline()).equals(expectedWire(stored[4]!)), 'read again after RSET');
+    assert.equal(await c.command('QUIT'), '+OK Bye (0 messages deleted)');
+  });
+
   it('a message file missing in the middle of a burst is an -ERR [SYS/TEMP]; the others still arrive', async () => {
     const drop = await h.ctx.store.maildrops.snapshot('bob');
     const path = h.ctx.blobs.pathOf(drop.messages[5]!.blob);

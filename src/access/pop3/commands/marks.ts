@@ -13,6 +13,8 @@ export const dele: CommandHandler<Cmd<'DELE'>> = {
     if (!entry) return session.conn.send(err('No such message'));
     if (entry.deleted) return session.conn.send(err(`Message ${cmd.msg} already deleted`));
     entry.deleted = true;
+    // A RETR of it pipelined behind this DELE was read ahead; it will only get -ERR now.
+    session.readAhead.discard(session.deps.blobs.pathOf(entry.blob));
     await session.conn.send(ok(`Message ${cmd.msg} deleted`));
   },
 };
