@@ -35,7 +35,8 @@ await rm(data, { recursive: true, force: true });
 const pr = await new Promise<{ count: number; delivered: number; seconds: number; peakRssMb: number }>((resolve, reject) => {
   // The compiled build (bench/run.ts runs `npm run build` first): what `npm start` runs, so the RSS is the real one.
   const worker = path.resolve(here, '../../dist/bench/pipeline/postroom-worker.js');
-  const child = spawn(process.execPath, [worker, corpusDir, data], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The same V8 flag as bin/postroom.js and `npm start`.
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', worker, corpusDir, data], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`))));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { MailError } from '../errors.js';
 
 /** Bytes a writer gathers before writing them out. */
-const BUFFER_BYTES = 256 * 1024;
+const BUFFER_BYTES = 64 * 1024;
 
 export class BlobStore {
   private readonly tmpDir: string;

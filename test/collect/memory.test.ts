@@ -36,7 +36,8 @@ describe('collector memory', () => {
       const file = path.join(data, 'c.yaml');
       await writeFile(file, office + 'collectors:\n' + collectorYaml({ name: 'isp', protocol: 'pop3', port: server.port, user: 'isp', password: 'pw', routing: { mode: 'user', target: 'bob' } }));
       assert.equal((await run(data, ['config', 'apply', file])).code, 0);
-      const child = spawn(process.execPath, [path.join(root, 'dist/src/cli/main.js'), 'collect'], { env: { ...process.env, POSTROOM_DATA: data }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // As bin/postroom.js runs it (same V8 flag).
+      const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(root, 'dist/src/cli/main.js'), 'collect'], { env: { ...process.env, POSTROOM_DATA: data }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
