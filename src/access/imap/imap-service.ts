@@ -3,16 +3,15 @@
  * `listen.address`; 0 turns a port off. `reconfigure` rebinds a listener whose address changed and
  * leaves the others (and their sessions) alone.
  */
-import type { AddressInfo } from 'node:net';
 import tls, { type SecureContext } from 'node:tls';
 import type { Settings } from '../../config/schema.js';
 import type { DataContext } from '../../server/data-dir.js';
-import type { Service } from '../../server/service.js';
 import type { TlsMaterial } from '../../server/tls.js';
 import { defaultThrottle, LoginThrottle, type ThrottleOptions } from '../pop3/throttle.js';
 import { MailboxEvents } from './events.js';
 import { StructureCache } from './message/structure-cache.js';
 import { ImapListener } from './server.js';
+import { listenerService, type ListenerService } from '../shared/listener-service.js';
 import { defaultLimits, type ImapDeps, type ImapLimits } from './state.js';
 
 export interface ImapServiceOptions {
@@ -23,11 +22,7 @@ export interface ImapServiceOptions {
 }
 
 /** The IMAP service, plus the addresses it is bound to (tests connect there). */
-export interface ImapService extends Service {
-  addresses(): { imap: AddressInfo | null; imaps: AddressInfo | null };
-}
-
-type Kind = 'imap' | 'imaps';
+export type ImapService = ListenerService<'imap', 'imaps'>;
 
 /** What every IMAP session of one service shares: throttle, change notices, structure cache. */
 export function createImapDeps(ctx: DataContext, tlsContext: SecureContext | null, options: ImapServiceOptions, settings: () => Settings): ImapDeps {
@@ -61,57 +56,20 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
   const warm = (d: { blob: string; size: number }) => {
     warming = warming.then(() => deps.structures.get(d.blob, d.size)).catch((err: unknown) => deps.log.warn({ err, blob: d.blob }, 'could not work out a message structure; it will be tried at FETCH'));
   };
-  const listeners: Record<Kind, { listener: ImapListener; bound: string } | null> = { imap: null, imaps: null };
-  const key = (s: Settings, kind: Kind) => `${s.listen.address}:${s.listen[kind]}`;
-
-  const bind = async (s: Settings, kind: Kind) => {
-    const port = s.listen[kind];
-    if (port === 0) return;
-    const listener = new ImapListener(deps, kind === 'imaps' ? material : null);
-    const addr = await listener.listen(s.listen.address, port);
-    listeners[kind] = { listener, bound: key(s, kind) };
-    deps.log.info({ address: `${addr.address}:${addr.port}`, kind }, `${kind} listening on ${addr.address}:${addr.port}`);
-  };
-  const unbind = async (kind: Kind) => {
-    const l = listeners[kind];
-    listeners[kind] = null;
-    await l?.listener.close();
-  };
-  const describeOne = (kind: Kind) => {
-    const a = listeners[kind]?.listener.address();
-    return a ? `${kind} ${a.address}:${a.port}` : null;
-  };
-
-  return {
+  return listenerService({
     name: 'imap',
-    async start(s) {
-      settings = s;
-      stopWarming = ctx.pipeline.onDelivered(warm);
-      await bind(s, 'imap');
-      await bind(s, 'imaps');
-    },
-    async reconfigure(s) {
-      settings = s;
-      for (const kind of ['imap', 'imaps'] as const) {
-        const current = listeners[kind]?.bound ?? null;
-        const wanted = s.listen[kind] === 0 ? null : key(s, kind);
-        if (current === wanted) continue;
-        await unbind(kind);
-        await bind(s, kind);
-      }
-    },
-    async stop() {
+    plain: 'imap',
+    secure: 'imaps',
+    material,
+    log: deps.log,
+    makeListener: (tlsMaterial) => new ImapListener(deps, tlsMaterial),
+    onSettings: (s) => (settings = s),
+    onStart: () => (stopWarming = ctx.pipeline.onDelivered(warm)),
+    onStop: async () => {
       stopWarming?.();
       stopWarming = null;
-      await unbind('imap');
-      await unbind('imaps');
       await warming;
       await deps.structures.flush();
     },
-    describe() {
-      const parts = [describeOne('imap'), describeOne('imaps')].filter((p) => p !== null);
-      return parts.length ? `listening on ${parts.join(', ')}` : 'off';
-    },
-    addresses: () => ({ imap: listeners.imap?.listener.address() ?? null, imaps: listeners.imaps?.listener.address() ?? null }),
-  };
+  });
 }

@@ -1,57 +1,11 @@
-/**
- * A POP3 listener (plain with STLS, or implicit TLS) on one address and port. Port 0 means "any free
- * port" here; the service (pop3-service.ts) is where 0 means "off", as in the settings.
- */
-import net, { type AddressInfo, type Socket } from 'node:net';
-import tls from 'node:tls';
+/** The POP3 listener: a ProtocolListener (src/access/shared/listener.ts) running POP3 sessions. */
+import { ProtocolListener } from '../shared/listener.js';
 import { runSession } from './session.js';
 import type { Pop3Deps } from './state.js';
 
-export class Pop3Listener {
-  private server: net.Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(
-    private readonly deps: Pop3Deps,
-    /** Certificate and key for implicit TLS (pop3s); null for a plain listener that offers STLS. */
-    private readonly implicitTls: { cert: Buffer; key: Buffer } | null,
-  ) {}
-
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    const onSocket = (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      socket.setNoDelay(true);
-      runSession(socket, this.implicitTls !== null, this.deps).catch((e: unknown) => this.deps.log.error({ err: e }, 'POP3 session crashed'));
-    };
-    const server = this.implicitTls
-      ? tls.createServer({ cert: this.implicitTls.cert, key: this.implicitTls.key }, onSocket)
-      : net.createServer(onSocket);
-    // A failed TLS handshake is the client's problem, not a server error.
-    server.on('tlsClientError', (e: Error) => this.deps.log.debug({ err: e }, 'TLS handshake failed'));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (e) => this.deps.log.error({ err: e }, 'POP3 listener error'));
-    this.server = server;
-    return server.address() as AddressInfo;
-  }
-
-  address(): AddressInfo | null {
-    return (this.server?.address() as AddressInfo | null) ?? null;
-  }
-
-  /** Stops listening and ends every session without UPDATE (their marks are dropped). */
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+export class Pop3Listener extends ProtocolListener {
+  /** `implicitTls`: certificate and key for the pop3s port; null for the plain port. */
+  constructor(deps: Pop3Deps, implicitTls: { cert: Buffer; key: Buffer } | null) {
+    super('POP3', (socket, tls) => runSession(socket, tls, deps), deps.log, implicitTls);
   }
 }
