@@ -6,13 +6,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPServerAuthentication, SMTPServerSession } from 'smtp-server';
 import { verifyPassword } from '../auth/passwords.js';
-import { isLoopback } from './policy.js';
+import { plaintextAllowed as allowed } from '../auth/client-address.js';
 import { refusal } from './replies.js';
 import type { SmtpDeps } from './deps.js';
 
 /** Whether this session may send a password in the clear. */
 export function plaintextAllowed(deps: SmtpDeps, session: SMTPServerSession): boolean {
-  return session.secure || isLoopback(session.remoteAddress) || deps.settings().security.allowPlaintextWithoutTls;
+  return allowed(session.secure, session.remoteAddress, deps.settings());
 }
 
 /** Checks the credentials; resolves to the user name, or throws the refusal to send. */

@@ -49,8 +49,3 @@ export async function checkSender(store: Store, door: Door, user: string | undef
   if (!own) throw refusal(553, '5.7.1', `Sender address <${address}> is not yours`, `user ${user} tried to send as <${address}>`);
 }
 
-/** Loopback clients may send passwords without TLS (as in POP3): nothing crosses a network. */
-export function isLoopback(address: string): boolean {
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || a.startsWith('127.');
-}

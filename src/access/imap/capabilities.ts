@@ -1,10 +1,10 @@
 /** The CAPABILITY list, which depends on the state and on whether the connection is encrypted. */
-import { isLoopback } from './connection.js';
+import { plaintextAllowed as allowed } from '../../auth/client-address.js';
 import type { ImapSession } from './state.js';
 
 /** Passwords in the clear are accepted over TLS, from loopback, or when the settings allow it. */
 export function plaintextAllowed(session: ImapSession): boolean {
-  return session.conn.encrypted || isLoopback(session.conn.remoteAddress) || session.deps.settings().security.allowPlaintextWithoutTls;
+  return allowed(session.conn.encrypted, session.conn.remoteAddress, session.deps.settings());
 }
 
 export function capabilities(session: ImapSession): string {

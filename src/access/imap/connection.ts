@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { normalizeAddress } from '../../auth/client-address.js';
 
 const FLUSH_AT = 64 * 1024;
 const LF = 0x0a;
@@ -305,10 +306,3 @@ export function tagOf(line: Buffer): string | null {
   return m ? m[1]! : null;
 }
 
-export function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
-}

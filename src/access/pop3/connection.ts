@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { OutputBuffer } from './output.js';
 import type { WireSink } from './wire.js';
+import { normalizeAddress } from '../../auth/client-address.js';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -232,11 +233,3 @@ export class Pop3Connection {
   }
 }
 
-/** "::ffff:127.0.0.1" → "127.0.0.1", so throttling and the loopback check see one form. */
-export function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
-}

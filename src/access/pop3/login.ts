@@ -4,14 +4,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifyPassword } from '../../auth/passwords.js';
-import { isLoopback } from './connection.js';
+import { plaintextAllowed as allowed } from '../../auth/client-address.js';
 import { Maildrop } from './maildrop.js';
 import { err, ok } from './replies.js';
 import type { Pop3Session } from './state.js';
 
 /** Passwords in the clear are accepted over TLS, from loopback, or when the settings allow it. */
 export function plaintextAllowed(session: Pop3Session): boolean {
-  return session.conn.encrypted || isLoopback(session.conn.remoteAddress) || session.deps.settings().security.allowPlaintextWithoutTls;
+  return allowed(session.conn.encrypted, session.conn.remoteAddress, session.deps.settings());
 }
 
 export const plaintextRefused = (): string => err('Plaintext authentication is disallowed on non-secure connections: use STLS or port pop3s', 'AUTH');
