@@ -81,3 +81,8 @@ export class LoginThrottle {
     return r.failures;
   }
 }
+
+/** The throttle a door uses: one it is given (shared by every door, so a guesser gets no more tries by changing protocol), or its own. */
+export function throttleFrom(o: ThrottleOptions | LoginThrottle | undefined): LoginThrottle {
+  return o instanceof LoginThrottle ? o : new LoginThrottle(o ?? defaultThrottle);
+}

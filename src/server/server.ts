@@ -11,6 +11,7 @@ import { keptDeletedPurgeService } from '../access/pop3/keep-deleted.js';
 import { imapService } from '../access/imap/imap-service.js';
 import { smtpService } from '../smtp/smtp-service.js';
 import { outboundQueueRunner } from '../smtp/outbound/queue-runner.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { hashPassword, randomPassword } from '../auth/passwords.js';
 import { spoolRunner } from '../pipeline/spool-runner.js';
 import { heldExpiryService } from '../pipeline/held-expiry.js';
@@ -58,10 +59,12 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     );
     services.push(spoolRunner(ctx.store, ctx.pipeline, log));
     services.push(heldExpiryService(ctx.store, log));
-    services.push(pop3Service(ctx, tls));
+    // One failed-login throttle for every door: trying POP3, then IMAP, then SMTP gains nothing.
+    const throttle = new LoginThrottle();
+    services.push(pop3Service(ctx, tls, { throttle }));
     services.push(keptDeletedPurgeService(ctx.store.maildrops, log));
-    services.push(imapService(ctx, tls));
-    services.push(smtpService(ctx, tls));
+    services.push(imapService(ctx, tls, { throttle }));
+    services.push(smtpService(ctx, tls, { throttle }));
     services.push(outboundQueueRunner(ctx));
     services.push(scheduler);
     for (const s of services) await s.start(settings);

@@ -4,7 +4,7 @@
  * port, hostname or size limit changed and leaves the other one (and its sessions) alone.
  */
 import type { AddressInfo } from 'node:net';
-import { defaultThrottle, LoginThrottle, type ThrottleOptions } from '../auth/login-throttle.js';
+import { throttleFrom, type LoginThrottle, type ThrottleOptions } from '../auth/login-throttle.js';
 import type { Settings } from '../config/schema.js';
 import type { DataContext } from '../server/data-dir.js';
 import type { Service } from '../server/service.js';
@@ -15,7 +15,8 @@ import type { Door } from './policy.js';
 import type { PostroomSmtpServer } from './replies.js';
 
 export interface SmtpServiceOptions {
-  throttle?: ThrottleOptions;
+  /** Throttle settings, or the throttle to share with the other doors (the server passes one). */
+  throttle?: ThrottleOptions | LoginThrottle;
 }
 
 /** The SMTP service, plus the addresses it is bound to (tests connect there). */
@@ -32,7 +33,7 @@ export function smtpService(ctx: DataContext, tls: TlsMaterial, options: SmtpSer
   const deps: SmtpDeps = {
     ctx,
     tls,
-    throttle: new LoginThrottle(options.throttle ?? defaultThrottle),
+    throttle: throttleFrom(options.throttle),
     settings: () => {
       if (!settings) throw new Error('SMTP service used before start');
       return settings;

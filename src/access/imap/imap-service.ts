@@ -7,7 +7,7 @@ import tls, { type SecureContext } from 'node:tls';
 import type { Settings } from '../../config/schema.js';
 import type { DataContext } from '../../server/data-dir.js';
 import type { TlsMaterial } from '../../server/tls.js';
-import { defaultThrottle, LoginThrottle, type ThrottleOptions } from '../pop3/throttle.js';
+import { throttleFrom, type LoginThrottle, type ThrottleOptions } from '../../auth/login-throttle.js';
 import { MailboxEvents } from './events.js';
 import { StructureCache } from './message/structure-cache.js';
 import { ImapListener } from './server.js';
@@ -15,7 +15,8 @@ import { listenerService, type ListenerService } from '../shared/listener-servic
 import { defaultLimits, type ImapDeps, type ImapLimits } from './state.js';
 
 export interface ImapServiceOptions {
-  throttle?: ThrottleOptions;
+  /** Throttle settings, or the throttle to share with the other doors (the server passes one). */
+  throttle?: ThrottleOptions | LoginThrottle;
   limits?: Partial<ImapLimits>;
   idleTimeoutMs?: number;
   idlePollMs?: number;
@@ -32,7 +33,7 @@ export function createImapDeps(ctx: DataContext, tlsContext: SecureContext | nul
     blobs: ctx.blobs,
     structures: new StructureCache(ctx.store.imap, (blob) => (start, end) => ctx.blobs.read(blob, { start, end: end - 1 })),
     events: new MailboxEvents(),
-    throttle: new LoginThrottle(options.throttle ?? defaultThrottle),
+    throttle: throttleFrom(options.throttle),
     tlsContext,
     limits: { ...defaultLimits, ...options.limits },
     idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,

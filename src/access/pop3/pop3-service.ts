@@ -12,10 +12,11 @@ import { TailCache } from './maildrop.js';
 import { Pop3Listener } from './server.js';
 import { listenerService, type ListenerService } from '../shared/listener-service.js';
 import type { Pop3Deps } from './state.js';
-import { defaultThrottle, LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { throttleFrom, type LoginThrottle, type ThrottleOptions } from '../../auth/login-throttle.js';
 
 export interface Pop3ServiceOptions {
-  throttle?: ThrottleOptions;
+  /** Throttle settings, or the throttle to share with the other doors (the server passes one). */
+  throttle?: ThrottleOptions | LoginThrottle;
   idleTimeoutMs?: number;
 }
 
@@ -29,7 +30,7 @@ export function createPop3Deps(ctx: DataContext, tlsContext: SecureContext | nul
     maildrops: ctx.store.maildrops,
     blobs: ctx.blobs,
     locks: new MaildropLocks(),
-    throttle: new LoginThrottle(options.throttle ?? defaultThrottle),
+    throttle: throttleFrom(options.throttle),
     tails: new TailCache(ctx.blobs),
     tlsContext,
     idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
