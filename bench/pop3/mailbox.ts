@@ -2,18 +2,8 @@
  * A reproducible mailbox of "mixed" messages for benchmarks: mostly short mails, some with
  * attachments, a few large ones; CRLF and bare-LF line ends; lines that need dot-stuffing.
  */
+import { prng } from '../lib/corpus.js';
 
-/** Small deterministic PRNG (mulberry32), so every run serves the same mailbox. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Size mix: 80% 1–8 KB, 18% 20–100 KB (a base64 attachment), 2% 300 KB–1 MB. */
 export function mixedMailbox(count: number, seed: number): Buffer[] {

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { relayConnection } from '../smtp/outbound/relay.js';
 import type { Settings } from '../config/schema.js';
 import { tryLockFile } from '../server/file-lock.js';
 import { readHolder } from '../server/instance-lock.js';
@@ -18,17 +18,7 @@ export async function checkRelay(settings: Settings, timeoutMs = 10_000): Promis
   const relay = settings.relay;
   if (!relay) return { check: 'relay', severity: 'ok', message: 'no relay configured (outgoing mail to other domains stays queued)', fix: '' };
   const where = `${relay.host}:${relay.port} (${relay.security})`;
-  const conn = new SMTPConnection({
-    host: relay.host,
-    port: relay.port,
-    secure: relay.security === 'tls',
-    requireTLS: relay.security === 'starttls',
-    ignoreTLS: relay.security === 'none',
-    name: settings.hostname,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const conn = relayConnection(relay, settings.hostname, { connectMs: timeoutMs, socketMs: timeoutMs });
   // nodemailer reports connection failures as 'error' events, not through the connect callback.
   let failed: (e: Error) => void = () => undefined;
   conn.on('error', (e: Error) => failed(e));

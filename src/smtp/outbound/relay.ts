@@ -30,18 +30,23 @@ interface SmtpErrorLike {
 
 const replyOf = (e: SmtpErrorLike) => e.response ?? e.message;
 
-export async function relayMessage(relay: RelayConfig, hostname: string, sender: string | null, recipients: string[], content: Readable, size: number): Promise<RelayOutcome> {
-  const conn = new SMTPConnection({
+/** A connection to the smarthost with its security settings (not yet connected). */
+export function relayConnection(relay: RelayConfig, hostname: string, timeouts: { connectMs: number; socketMs: number }): SMTPConnection {
+  return new SMTPConnection({
     host: relay.host,
     port: relay.port,
     secure: relay.security === 'tls',
     requireTLS: relay.security === 'starttls',
     ignoreTLS: relay.security === 'none',
     name: hostname,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 5 * 60_000,
+    connectionTimeout: timeouts.connectMs,
+    greetingTimeout: timeouts.connectMs,
+    socketTimeout: timeouts.socketMs,
   });
+}
+
+export async function relayMessage(relay: RelayConfig, hostname: string, sender: string | null, recipients: string[], content: Readable, size: number): Promise<RelayOutcome> {
+  const conn = relayConnection(relay, hostname, { connectMs: 30_000, socketMs: 5 * 60_000 });
   // A connection failure is emitted as 'error' (connect() only calls back on success): every step
   // races it, so no step waits forever on a dead connection.
   let failed: SmtpErrorLike | null = null;
