@@ -29,8 +29,15 @@ export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, 
   return delivered;
 }
 
+/**
+ * The spool service. Its start first delivers every pending entry at once, without the grace:
+ * entries found at start were accepted by a process that is gone (the instance lock means no other
+ * server runs, and delivery is idempotent should a `postroom deliver` still be at work), so waiting
+ * 30 s would only delay mail that was already answered 250 — e.g. a list killed mid-expansion.
+ * Start waits for that pass, so the server says it is running once the leftovers are in mailboxes.
+ */
 export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }): Service {
-  return periodicService({
+  const periodic = periodicService({
     name: 'spool',
     intervalMs: opts.intervalMs,
     run: () => drainSpool(store, pipeline, log, opts.graceMs),
@@ -38,4 +45,11 @@ export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts:
     failure: 'spool pass failed',
     doing: `retrying leftovers every ${opts.intervalMs / 1000} s`,
   });
+  return {
+    ...periodic,
+    async start(settings) {
+      await drainSpool(store, pipeline, log, 0).catch((err: unknown) => log.error({ err }, 'spool pass at start failed'));
+      await periodic.start(settings);
+    },
+  };
 }
