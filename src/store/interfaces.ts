@@ -553,6 +553,8 @@ export interface ImapMailboxStore {
   structure(blob: string): Promise<string | undefined>;
   /** Caches the MIME structures of blobs, in one transaction; every copy of a blob shares it. */
   saveStructures(entries: Array<{ blob: string; json: string }>): Promise<void>;
+  /** Up to `limit` stored messages whose blob has no structure yet (delivered by another process). */
+  blobsWithoutStructure(limit: number): Promise<Array<{ blob: string; size: number }>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,8 +54,26 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
   // background, so a client's first FETCH finds them stored instead of parsing each message then.
   let warming: Promise<unknown> = Promise.resolve();
   let stopWarming: (() => void) | null = null;
+  let stopped = false;
+  const structureOf = (d: { blob: string; size: number }) =>
+    deps.structures.get(d.blob, d.size).catch((err: unknown) => deps.log.warn({ err, blob: d.blob }, 'could not work out a message structure; it will be tried at FETCH'));
   const warm = (d: { blob: string; size: number }) => {
-    warming = warming.then(() => deps.structures.get(d.blob, d.size)).catch((err: unknown) => deps.log.warn({ err, blob: d.blob }, 'could not work out a message structure; it will be tried at FETCH'));
+    warming = warming.then(() => structureOf(d));
+  };
+  // Mail delivered while no IMAP service ran (another process: `postroom collect`, `deliver`) is
+  // caught up at start, in the background, a batch at a time.
+  const backfill = async () => {
+    const tried = new Set<string>();
+    while (!stopped) {
+      const batch = (await ctx.store.imap.blobsWithoutStructure(200)).filter((d) => !tried.has(d.blob));
+      if (batch.length === 0) return;
+      for (const d of batch) {
+        if (stopped) return;
+        tried.add(d.blob);
+        await structureOf(d);
+      }
+      await deps.structures.flush();
+    }
   };
   return listenerService({
     name: 'imap',
@@ -65,8 +83,13 @@ export function imapService(ctx: DataContext, material: TlsMaterial, options: Im
     log: deps.log,
     makeListener: (tlsMaterial) => new ImapListener(deps, tlsMaterial),
     onSettings: (s) => (settings = s),
-    onStart: () => (stopWarming = ctx.pipeline.onDelivered(warm)),
+    onStart: () => {
+      stopped = false;
+      stopWarming = ctx.pipeline.onDelivered(warm);
+      warming = warming.then(backfill).catch((err: unknown) => deps.log.warn({ err }, 'catching up message structures failed; they will be worked out at FETCH'));
+    },
     onStop: async () => {
+      stopped = true;
       stopWarming?.();
       stopWarming = null;
       await warming;

@@ -155,6 +155,15 @@ export class SqliteImapStore implements ImapMailboxStore {
     return r?.structure;
   }
 
+  async blobsWithoutStructure(limit: number): Promise<Array<{ blob: string; size: number }>> {
+    return this.db
+      .prepare(
+        `SELECT m.blob, MAX(m.size) AS size FROM messages m LEFT JOIN imap_structure s ON s.blob = m.blob
+         WHERE s.blob IS NULL GROUP BY m.blob LIMIT ?`,
+      )
+      .all(limit) as Array<{ blob: string; size: number }>;
+  }
+
   async saveStructures(entries: Array<{ blob: string; json: string }>): Promise<void> {
     const put = this.db.prepare('INSERT OR REPLACE INTO imap_structure (blob, structure) VALUES (?, ?)');
     // One transaction (one fsync) for a whole FETCH batch: the cache is rebuilt if a crash loses it.

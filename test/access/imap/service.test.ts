@@ -56,6 +56,26 @@ describe('IMAP service', () => {
     }
   });
 
+  it('catches up at start on mail delivered while it was not running', async () => {
+    const raw = Buffer.from('From: a@remote.test\r\nTo: bob@example.test\r\nSubject: before start\r\nMessage-ID: <before-start@x>\r\n\r\nbody\r\n');
+    const r = await ctx.pipeline.ingest({ source: { kind: 'cli', name: 'test' }, routing: { mode: 'envelope', recipients: ['bob@example.test'] }, content: [raw] });
+    assert.equal(await ctx.store.imap.structure(r.blob), undefined, 'no IMAP service ran: nothing computed yet');
+    const base = await ctx.store.config.settings();
+    const service = imapService(ctx, await ensureTls(ctx.dataDir, base));
+    await service.start({ ...base, listen: { ...base.listen, address: '127.0.0.1', imap: 0, imaps: 0 } });
+    try {
+      let stored: string | undefined;
+      for (let i = 0; i < 100 && !stored; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        stored = await ctx.store.imap.structure(r.blob);
+      }
+      assert.ok(stored, 'computed in the background after start');
+      assert.deepEqual(await ctx.store.imap.blobsWithoutStructure(10), []);
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('listens on listen.imap and listen.imaps, rebinds on reconfigure, and 0 turns a port off', async () => {
     const base = await ctx.store.config.settings();
     const [a, b, s] = [await freePort(), await freePort(), await freePort()];
