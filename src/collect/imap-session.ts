@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { collectorPort, type CollectorConfig } from '../config/schema.js';
 import { MailError } from '../errors.js';
 import { planDryRun } from './dry-run.js';
+import { checkRemoteMailbox } from './anomalies.js';
 import { FetchBatcher, routingOf, type CollectDeps } from './fetched-message.js';
 import type { SessionOptions } from './pop3-session.js';
 import type { SessionReport } from './session-report.js';
@@ -46,6 +47,11 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
       report.seen = uids.length;
       const idOf = (uid: number) => `${validity}:${uid}`;
       const journal = await deps.store.journal.lookup(mailboxKey, uids.map(idOf));
+      // Overlap only: IMAP does not renumber within a UIDVALIDITY, and a new UIDVALIDITY is left to the ledger (header).
+      if (!opts.dryRun) {
+        const listed = uids.map((u) => ({ remoteId: idOf(u), size: 0 }));
+        await checkRemoteMailbox(deps.store, log, { collector: c.name, mailboxKey, listed, known: journal, inScope: (id) => id.startsWith(`${validity}:`) });
+      }
       for (const e of journal.values()) {
         if (!e.delivered) {
           await deps.pipeline.process(e.spoolId);
@@ -91,6 +97,7 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
       }
       if (due.length > 0) {
         // IMAP deletes at EXPUNGE, not at logout: once this resolves they are gone.
+        await deps.store.anomalies.deleSent(mailboxKey, due.map(idOf), Date.now());
         await client.messageDelete(due.join(','), { uid: true });
         await deps.store.journal.markDeleted(mailboxKey, due.map(idOf), Date.now());
         report.deleted = due.length;

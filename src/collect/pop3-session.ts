@@ -13,6 +13,7 @@ import { collectorPort, type CollectorConfig } from '../config/schema.js';
 import { Pop3Client, Pop3Error } from './pop3-client/index.js';
 import { FetchBatcher, routingOf, type CollectDeps } from './fetched-message.js';
 import { planDryRun } from './dry-run.js';
+import { checkRemoteMailbox } from './anomalies.js';
 import type { SessionReport } from './session-report.js';
 
 export interface SessionOptions {
@@ -42,7 +43,11 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
     const list = await client.list();
     report.seen = list.length;
     const ids = await remoteIds(client, list, report, log, c);
-    const journal = await deps.store.journal.lookup(mailboxKey, [...ids.values()]);
+    let journal = await deps.store.journal.lookup(mailboxKey, [...ids.values()]);
+    // Another program deleting from the mailbox, or UIDLs renumbered (see anomalies.ts).
+    const listed = list.map((m) => ({ remoteId: ids.get(m.id)!, size: m.size, ...(report.noUidl ? {} : { header: async () => readAll(await client.top(m.id, 0)) }) }));
+    const anomaly = opts.dryRun ? { pauseDeletion: false, aliased: 0 } : await checkRemoteMailbox(deps.store, log, { collector: c.name, mailboxKey, listed, known: journal });
+    if (anomaly.aliased > 0) journal = await deps.store.journal.lookup(mailboxKey, [...ids.values()]);
 
     // Leftovers of a session that died after spooling: deliver them now (idempotent).
     for (const e of journal.values()) {
@@ -88,6 +93,9 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
       if (e.firstSeen + c.leaveOnServerDays * 86_400_000 <= now) due.push({ id: m.id, remoteId: e.remoteId });
       else report.kept++;
     }
+    if (anomaly.pauseDeletion) report.kept += due.splice(0).length;
+    // Before the first DELE: if QUIT's answer is lost, their absence next time is not another program's doing.
+    if (due.length > 0) await deps.store.anomalies.deleSent(mailboxKey, due.map((d) => d.remoteId), Date.now());
     for (const d of due) await client.dele(d.id);
     quitSent = true;
     await client.quit();

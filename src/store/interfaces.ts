@@ -398,6 +398,7 @@ export interface Store {
   held: HeldCopyStore;
   provenance: ProvenanceStore;
   health: StoreHealth;
+  anomalies: MailboxAnomalyStore;
   close(): Promise<void>;
 }
 
@@ -651,4 +652,49 @@ export interface ProvenanceStore {
 export interface StoreHealth {
   /** Problems found by the backend's own consistency check (SQLite: PRAGMA integrity_check); empty when sound. */
   integrity(): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remote mailbox anomalies (src/collect/anomalies.ts): another program downloading from a
+// collector's ISP mailbox, or a server renumbering its UIDLs. Written by the collector
+// sessions, read by `postroom doctor`.
+
+export type MailboxAnomalyKind = 'overlap' | 'renumbered';
+
+/** One anomaly seen by one collector session. */
+export interface MailboxAnomaly {
+  mailboxKey: string;
+  collector: string;
+  kind: MailboxAnomalyKind;
+  at: number;
+  /** overlap: messages gone from the server without our DELE; renumbered: messages found under a new UIDL. */
+  count: number;
+  /** A few of the remote ids concerned (old UIDLs), for the admin to look up. */
+  examples: string[];
+}
+
+/** A journal entry still believed to be on the server: not deleted by us, not found gone. */
+export interface OpenJournalEntry {
+  remoteId: string;
+  /** The message's size as the server may count it in LIST: as received, and with CRLF line ends. */
+  sizes: number[];
+  messageId: string | null;
+  /** We sent DELE for it, unconfirmed (QUIT's answer never came): its absence is our own doing. */
+  deleSent: boolean;
+}
+
+export interface MailboxAnomalyStore {
+  /** How many journal entries of the mailbox are open (a cheap check before `open`). */
+  countOpen(mailboxKey: string): Promise<number>;
+  open(mailboxKey: string): Promise<OpenJournalEntry[]>;
+  /**
+   * In one transaction: records the anomaly, marks `gone` remote ids as no longer on the server
+   * (so they are reported once), and adds each alias (a new UIDL of an old message) as a journal
+   * row for the old row's spool entry, the old row being marked gone.
+   */
+  record(anomaly: MailboxAnomaly, gone: string[], aliases: Array<{ newId: string; oldId: string }>): Promise<void>;
+  /** Notes that DELE is about to be sent for these remote ids (before the server can act on it). */
+  deleSent(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
+  /** Anomalies since `since`, oldest first. */
+  since(since: number): Promise<MailboxAnomaly[]>;
 }

@@ -14,11 +14,13 @@ export function registerDoctor(program: Command): void {
     .action(async (opts: { json?: boolean; network: boolean }, cmd: Command) => {
       const { configChecks } = await import('../../diagnose/doctor-checks.js');
       const probes = await import('../../diagnose/doctor-probes.js');
+      const { anomalyFindings } = await import('../../diagnose/doctor-anomalies.js');
       await withData(cmd, async (ctx) => {
         const state = await ctx.store.config.snapshot();
         const recent = await ctx.store.provenance.collectorIngests(Date.now() - 14 * 86_400_000, 500);
         const findings = [
           ...configChecks(state, recent),
+          ...anomalyFindings(await ctx.store.anomalies.since(Date.now() - 14 * 86_400_000), 14),
           ...(opts.network ? [await probes.checkRelay(state.settings)] : []),
           await probes.checkCertificate(ctx.dataDir, state.settings),
           probes.checkInstance(ctx.dataDir),

@@ -13,6 +13,7 @@ import { SqliteSpoolStore } from './spool.js';
 import { SqliteUserStore } from './users.js';
 import { SqliteHeldCopyStore } from './held.js';
 import { SqliteProvenanceStore } from './provenance.js';
+import { SqliteMailboxAnomalyStore } from './anomalies.js';
 import type { StoreHealth } from '../interfaces.js';
 
 /** The embedded default store: one SQLite file. */
@@ -32,6 +33,7 @@ export class SqliteStore implements Store {
   readonly held: SqliteHeldCopyStore;
   readonly provenance: SqliteProvenanceStore;
   readonly health: StoreHealth;
+  readonly anomalies: SqliteMailboxAnomalyStore;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
     this.imap = new SqliteImapStore(this.db);
     this.held = new SqliteHeldCopyStore(this.db);
     this.provenance = new SqliteProvenanceStore(this.db);
+    this.anomalies = new SqliteMailboxAnomalyStore(this.db);
     this.health = {
       integrity: async () => (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).filter((r) => r !== 'ok'),
     };

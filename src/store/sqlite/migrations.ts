@@ -198,4 +198,22 @@ export const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN trashed_at INTEGER;
   CREATE INDEX messages_trashed ON messages (trashed_at) WHERE trashed_at IS NOT NULL;
   `,
+  // Issue 7, remote mailbox anomalies: what collector sessions noticed (another program downloading
+  // from the mailbox, UIDLs renumbered), for doctor; and which journal entries were found gone
+  // from the server without our DELE, so each is reported once; and when we sent DELE, so a message
+  // deleted by a QUIT whose answer was lost is not blamed on another program.
+  `
+  CREATE TABLE collector_anomalies (
+    id INTEGER PRIMARY KEY,
+    mailbox_key TEXT NOT NULL,
+    collector TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('overlap', 'renumbered')),
+    at INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    examples TEXT NOT NULL
+  );
+  CREATE INDEX collector_anomalies_at ON collector_anomalies (at);
+  ALTER TABLE collector_journal ADD COLUMN gone_at INTEGER;
+  ALTER TABLE collector_journal ADD COLUMN dele_sent_at INTEGER;
+  `,
 ];
