@@ -65,6 +65,10 @@ export const listSchema = z.strictObject({
   address: email,
   type: z.enum(['distribution', 'mailing']).default('distribution'),
   members: z.array(z.string().min(1)).default([]),
+  /** Mailing lists: only members may post (others get 550 5.7.1 at RCPT; see src/lists/README.md). */
+  membersOnly: z.boolean().optional(),
+  /** Mailing lists: a member's own post is not sent back to them. */
+  noSelfCopy: z.boolean().optional(),
 });
 
 export const defaultEnvelopeHeaders = ['Delivered-To', 'X-Original-To', 'Envelope-To', 'X-Envelope-To'];

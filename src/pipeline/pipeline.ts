@@ -20,6 +20,7 @@ import { decodeForDisplay, first, parseHeaderBlock } from './header-fields.js';
 import { receivedHeader } from './received.js';
 import { route, type RoutingDecision, type RoutingSpec } from './route.js';
 import { MessageScanner } from './scan.js';
+import { listCopies } from '../lists/mailing.js';
 
 export interface IngestRequest {
   source: Source;
@@ -43,6 +44,8 @@ export interface IngestResult {
   notes: string[];
   /** Another process delivered this spool entry first; `results` are its. */
   alreadyDone: boolean;
+  /** Spool ids of the mailing-list copies this delivery spooled (src/lists/mailing.ts). */
+  spawned?: number[];
 }
 
 /** A message streamed to a blob file and scanned, not yet durable (see Pipeline.receive). */
@@ -162,7 +165,7 @@ export class Pipeline {
     try {
       const prepared = await this.prepare(spoolId);
       const [outcome] = await this.store.deliveries.deliverMany([prepared.request]);
-      return this.finish(prepared, outcome!);
+      return await this.followUp(this.finish(prepared, outcome!));
     } catch (err) {
       await this.store.spool.failed(spoolId, err instanceof Error ? err.message : String(err)).catch(() => undefined);
       throw err instanceof MailError ? err : new MailError({ message: `delivering spooled message ${spoolId} failed; it stays spooled and will be retried`, cause: err });
@@ -181,7 +184,9 @@ export class Pipeline {
       const prepared: Prepared[] = [];
       for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, headers[i]));
       const outcomes = await this.store.deliveries.deliverMany(prepared.map((p) => p.request));
-      return prepared.map((p, i) => this.finish(p, outcomes[i]!));
+      const results = prepared.map((p, i) => this.finish(p, outcomes[i]!));
+      for (const r of results) await this.followUp(r);
+      return results;
     } catch {
       const out: Array<IngestResult | MailError> = [];
       for (const id of spoolIds) out.push(await this.process(id).catch((e: unknown) => e as MailError));
@@ -199,6 +204,23 @@ export class Pipeline {
     const messageId = messageIdOf(fields);
     const fingerprint = contentFingerprint(fields, entry.bodyHash);
     const decision = await route(routing, fields, storeDirectory(this.store, settings));
+    // Mailing lists: their copies are new messages, made durable now and spooled by the delivery
+    // transaction below (so exactly once). A refused non-member post is kept, never dropped.
+    let spawn: NewSpoolEntry[] | undefined;
+    if (decision.lists.length > 0) {
+      const lists = await listCopies(
+        { store: this.store, blobs: this.blobs, receive: (req) => this.receive(req) },
+        { parentSpool: spoolId, blob: entry.blob, envelopeFrom: entry.source.envelopeFrom, fields },
+        decision.lists,
+        settings,
+      );
+      decision.notes.push(...lists.notes);
+      if (lists.refusedBy.length > 0 && !decision.recipients.has(settings.unknownRecipient) && (await this.store.users.get(settings.unknownRecipient))) {
+        decision.recipients.set(settings.unknownRecipient, `post refused by members-only list ${lists.refusedBy.join(', ')}`);
+      }
+      await this.blobs.persist(lists.copies.map((c) => c.writer));
+      spawn = lists.copies.map((c) => c.entry);
+    }
 
     const days = settings.duplicates.globalDays;
     const globalStart = days > 0 ? Date.now() - days * 86_400_000 : Number.MAX_SAFE_INTEGER;
@@ -223,6 +245,7 @@ export class Pipeline {
       recipients,
       windowStart,
       spoolId,
+      ...(spawn ? { spawn } : {}),
     };
     return { spoolId, entry, messageId, fingerprint, decision, request };
   }
@@ -267,7 +290,19 @@ export class Pipeline {
       external: p.decision.external,
       notes: p.decision.notes,
       alreadyDone,
+      ...(outcome.spawned?.length ? { spawned: outcome.spawned } : {}),
     };
+  }
+
+  /**
+   * Delivers the list copies a delivery spooled, right away; one that fails stays spooled for the
+   * spool runner (it is durable already), so the original's result stands either way.
+   */
+  private async followUp(r: IngestResult): Promise<IngestResult> {
+    for (const id of r.spawned ?? []) {
+      await this.process(id).catch((err: unknown) => this.log.warn({ err, spool: id }, 'list copy not delivered yet; the spool runner will retry'));
+    }
+    return r;
   }
 
   private async readHeader(blob: string, offset: number, length: number): Promise<Buffer> {

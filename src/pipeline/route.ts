@@ -37,12 +37,17 @@ export interface RoutingDecision {
   recipients: Map<string, string>;
   /** Addresses outside our domains (list members, remote envelope recipients). */
   external: string[];
+  /**
+   * Mailing lists (`type: mailing`) reached: not expanded here, their members get a copy of
+   * their own with the list headers (src/lists/mailing.ts, called by the pipeline).
+   */
+  lists: string[];
   /** A readable account of the decision. */
   notes: string[];
 }
 
 export async function route(spec: RoutingSpec, fields: HeaderField[], dir: Directory): Promise<RoutingDecision> {
-  const d: RoutingDecision = { recipients: new Map(), external: [], notes: [] };
+  const d: RoutingDecision = { recipients: new Map(), external: [], lists: [], notes: [] };
   const unknownTarget = spec.mode === 'headers' && spec.unknown ? spec.unknown : dir.unknownRecipient;
   if (spec.mode === 'user') {
     d.notes.push(`routing: all mail to "${spec.target}"`);
@@ -57,7 +62,7 @@ export async function route(spec: RoutingSpec, fields: HeaderField[], dir: Direc
     addresses = fromHeaders(spec.envelopeHeaders, fields, dir.domains, d.notes);
   }
   for (const a of unique(addresses)) await addAddress(d, a, `address ${a}`, dir, new Set(), unknownTarget);
-  if (d.recipients.size === 0 && d.external.length === 0) {
+  if (d.recipients.size === 0 && d.external.length === 0 && d.lists.length === 0) {
     d.notes.push(`no recipient found: to unknownRecipient "${unknownTarget}"`);
     await addTarget(d, unknownTarget, 'no local recipient (unknownRecipient)', dir, new Set());
   }
@@ -122,6 +127,11 @@ async function addOwner(d: RoutingDecision, owner: AddressOwner, via: string, di
   seen.add(owner.name);
   const list = await dir.list(owner.name);
   if (!list) return;
+  if (list.type === 'mailing') {
+    d.lists.push(list.name);
+    d.notes.push(`${via}: mailing list ${list.name}, its members get the list's own copy`);
+    return;
+  }
   for (const m of list.members) {
     const memberVia = `${via} via list ${list.name}`;
     if (m.includes('@')) await addAddress(d, m.toLowerCase(), memberVia, dir, seen, dir.unknownRecipient);

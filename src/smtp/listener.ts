@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { SmtpDeps } from './deps.js';
 import { authenticate, plaintextAllowed } from './auth.js';
-import { checkRecipient, checkSender, type Door } from './policy.js';
+import { checkListPost, checkRecipient, checkSender, type Door } from './policy.js';
 import { receiveMessage } from './receive.js';
 import { PostroomSmtpServer, toSmtpError } from './replies.js';
 
@@ -65,7 +65,12 @@ export function createSmtpServer(deps: SmtpDeps, door: Door): PostroomSmtpServer
       settle(() => checkSender(store, door, userOf(session), address.address), (err) => done(err));
     },
     onRcptTo(address, session, done) {
-      settle(() => checkRecipient(store, deps.settings(), door, userOf(session), address.address), (err) => {
+      const check = async () => {
+        const kind = await checkRecipient(store, deps.settings(), door, userOf(session), address.address);
+        if (kind === 'local') await checkListPost(store, deps.settings(), address.address, session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
+        return kind;
+      };
+      settle(check, (err) => {
         if (err) deps.log.info({ session: session.id, remote: session.remoteAddress, rcpt: address.address, door }, `RCPT refused: ${err.message}`);
         done(err);
       });

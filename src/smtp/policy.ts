@@ -6,11 +6,14 @@
  * - MX (`listen.smtp`): anyone may send to local recipients; any other recipient is relaying,
  *   refused with 550 5.7.1. Unknown local recipients are refused (550 5.1.1) unless
  *   `smtp.acceptUnknownRecipients` sends them to `unknownRecipient`.
+ * - A members-only mailing list refuses a sender who is not a member (550 5.7.1) at RCPT, so the
+ *   poster's own server tells them at once and nothing is spooled.
  * - Submission: the client must have authenticated, the envelope sender must be one of the
  *   user's addresses, and then any recipient is fine (remote ones go to the outbound queue).
  */
 import type { Settings } from '../config/schema.js';
 import { isLocal } from '../pipeline/route.js';
+import { mayPost } from '../lists/mailing.js';
 import type { Store } from '../store/interfaces.js';
 import { refusal } from './replies.js';
 
@@ -49,3 +52,14 @@ export async function checkSender(store: Store, door: Door, user: string | undef
   if (!own) throw refusal(553, '5.7.1', `Sender address <${address}> is not yours`, `user ${user} tried to send as <${address}>`);
 }
 
+
+/** Throws the refusal when `address` is a members-only mailing list and `sender` is no member. */
+export async function checkListPost(store: Store, settings: Settings, address: string, sender: string): Promise<void> {
+  const a = address.toLowerCase();
+  const owner = await store.config.ownerOf(a);
+  const name = owner ? (owner.kind === 'list' ? owner.name : null) : isLocal(a, settings.domains) ? a.slice(0, a.lastIndexOf('@')) : null;
+  const list = name ? await store.config.list(name) : undefined;
+  if (list && !(await mayPost(store, list, sender))) {
+    throw refusal(550, '5.7.1', `Only members may post to the list <${list.address}>`, `non-member <${sender}> posting to members-only list ${list.name}`);
+  }
+}

@@ -215,6 +215,8 @@ export interface DeliverOutcome {
   ingestId: number;
   results: DeliveryResult[];
   alreadyDone: boolean;
+  /** Spool ids of the `spawn` entries written by this delivery (absent when alreadyDone). */
+  spawned?: number[];
 }
 
 /** One message's part of `DeliveryStore.deliverMany`: the arguments of `deliver`. */
@@ -223,6 +225,12 @@ export interface DeliveryRequest {
   recipients: RecipientDelivery[];
   windowStart: number;
   spoolId?: number;
+  /**
+   * New spool entries written in the same transaction (a mailing list's copy, src/lists): they
+   * exist exactly when this delivery committed, so a crash can neither lose nor double them.
+   * Their blobs must already be durable.
+   */
+  spawn?: NewSpoolEntry[];
 }
 
 /** The deliveries of one message: ledger check, mailbox insert and ledger write in one transaction. */
@@ -693,6 +701,10 @@ export interface MailboxAnomalyStore {
    * row for the old row's spool entry, the old row being marked gone.
    */
   record(anomaly: MailboxAnomaly, gone: string[], aliases: Array<{ newId: string; oldId: string }>): Promise<void>;
+  /** The remote ids listed, unknown to the journal, when the last session looked. */
+  unfetched(mailboxKey: string): Promise<string[]>;
+  /** Replaces that set with this session's. */
+  setUnfetched(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
   /** Notes that DELE is about to be sent for these remote ids (before the server can act on it). */
   deleSent(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
   /** Anomalies since `since`, oldest first. */

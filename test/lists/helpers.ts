@@ -56,3 +56,25 @@ export function sendWithSmtplib(port: number, from: string, to: string[], msg: s
 export function message(o: { from: string; to: string; messageId: string; subject?: string; extra?: string }): string {
   return `From: ${o.from}\r\nTo: ${o.to}\r\nSubject: ${o.subject ?? 'hello'}\r\nMessage-ID: ${o.messageId}\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n${o.extra ?? ''}\r\nHello list.\r\n`;
 }
+
+/** The SMTP service in process over a fresh data directory configured with `yaml` (+ listen ports). */
+export async function listHarness(yaml: string) {
+  const { smtpService } = await import('../../src/smtp/smtp-service.js');
+  const { testContext } = await import('../helpers/context.js');
+  const { selfSignedCert } = await import('../fixtures/self-signed.js');
+  const { freePort } = await import('../helpers/cli.js');
+  const port = await freePort();
+  const ctx = await testContext(`${yaml}\nlisten: { address: 127.0.0.1, smtp: ${port}, submission: 0, pop3: 0, imap: 0, admin: 0 }\n`);
+  const cert = await selfSignedCert();
+  const service = smtpService(ctx, { cert: Buffer.from(cert.cert), key: Buffer.from(cert.key), certPath: '', keyPath: '', generated: false });
+  await service.start(await ctx.store.config.settings());
+  return {
+    ctx,
+    service,
+    port,
+    async close() {
+      await service.stop();
+      await ctx.cleanup();
+    },
+  };
+}

@@ -13,9 +13,9 @@ export function registerStart(program: Command): void {
       const { startServer } = await import('../../server/server.js');
       const log = serverLogger(dataDir);
       const server = await startServer(dataDir, log, print);
-      print(`Postroom is running on ${dataDir} (pid ${process.pid}).`);
-      for (const s of server.services) print(`  ${s.name}: ${s.describe()}`);
-      await new Promise<void>((resolve) => {
+      // Signal handlers first: a supervisor (or a test) may send SIGTERM the moment it reads
+      // "running", and without a handler yet that would kill the process instead of stopping it.
+      const stopped = new Promise<void>((resolve) => {
         const onSignal = (sig: NodeJS.Signals) => {
           log.info({ signal: sig }, 'stopping');
           server.stop().then(resolve, (err: unknown) => {
@@ -26,6 +26,9 @@ export function registerStart(program: Command): void {
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
       });
+      print(`Postroom is running on ${dataDir} (pid ${process.pid}).`);
+      for (const s of server.services) print(`  ${s.name}: ${s.describe()}`);
+      await stopped;
       // Let pino's transport flush before the process ends.
       await new Promise<void>((resolve) => log.flush(() => resolve()));
     });

@@ -2,6 +2,7 @@ import type { DeliverOutcome, DeliveryRequest, DeliveryResult, DeliveryStore, In
 import type { Db } from './database.js';
 import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
 import { insertOutbound } from './outbound.js';
+import { insertSpoolRow } from './spool.js';
 
 export class SqliteDeliveryStore implements DeliveryStore {
   constructor(private readonly db: Db) {}
@@ -17,7 +18,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     return this.db.transaction(() => items.map((item) => this.deliverInTransaction(item))).immediate();
   }
 
-  private deliverInTransaction({ ingest, recipients, windowStart, spoolId }: DeliveryRequest): DeliverOutcome {
+  private deliverInTransaction({ ingest, recipients, windowStart, spoolId, spawn }: DeliveryRequest): DeliverOutcome {
     const db = this.db;
     if (spoolId !== undefined) {
       const row = db.prepare('SELECT state, ingest_id FROM spool WHERE id = ?').get(spoolId) as { state: string; ingest_id: number | null } | undefined;
@@ -51,7 +52,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     for (const r of recipients) results.push(this.deliverOne(ingestId, ingest, r, windowStart));
     insertOutbound(db, ingestId, ingest, Date.now());
     if (spoolId !== undefined) db.prepare(`UPDATE spool SET state = 'done', ingest_id = ? WHERE id = ?`).run(ingestId, spoolId);
-    return { ingestId, results, alreadyDone: false };
+    const spawned = (spawn ?? []).map((e) => insertSpoolRow(db, e));
+    return { ingestId, results, alreadyDone: false, spawned };
   }
 
   private deliverOne(ingestId: number, ingest: IngestRecord, r: RecipientDelivery, windowStart: number): DeliveryResult {

@@ -19,6 +19,18 @@ interface SpoolRow {
   ingest_id: number | null;
 }
 
+/** Writes one spool row inside the caller's transaction (the delivery store's `spawn`). */
+export function insertSpoolRow(db: Db, e: NewSpoolEntry): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.receivedAt, JSON.stringify(e.source), JSON.stringify(e.routing), e.blob, e.size, e.wireSize, e.headerOffset, e.headerLength, e.bodyHash).lastInsertRowid,
+  );
+}
+
 export class SqliteSpoolStore implements SpoolStore {
   constructor(private readonly db: Db) {}
 
