@@ -3,7 +3,8 @@
  *
  * - Overlap: messages we downloaded and did not delete are no longer listed. Something else
  *   (Outlook on a desk, another server) downloads from the mailbox and deletes. Each vanished
- *   message is reported once (its journal row is marked gone).
+ *   message is reported once (its journal row is marked gone). Also: messages listed by a session
+ *   that was cut before downloading them, gone by the next session.
  * - Renumbered UIDLs: most listed UIDLs are new, and their sizes (LIST) and Message-IDs (TOP n 0)
  *   match messages the journal has for this mailbox that are no longer listed under their old
  *   UIDL. The new UIDLs become aliases of the old journal rows (so nothing is downloaded again),
@@ -50,22 +51,25 @@ const EXAMPLES = 5;
 
 export async function checkRemoteMailbox(stores: { anomalies: MailboxAnomalyStore; journal: CollectorJournalStore }, log: Logger, s: MailboxCheck, now = Date.now()): Promise<AnomalyOutcome> {
   const store = stores.anomalies;
+  const listedIds = new Set(s.listed.map((m) => m.remoteId));
+  const inScope = s.inScope ?? (() => true);
+  const neverHad = await vanishedBeforeDownload(stores, s, listedIds, inScope, now);
+
   let listedOpen = 0;
   for (const e of s.known.values()) if (e.deletedAt === null) listedOpen++;
   // Every open journal row is listed: nothing vanished, and nothing old to match new UIDLs with.
-  if ((await store.countOpen(s.mailboxKey)) <= listedOpen) return NOTHING;
-  const listedIds = new Set(s.listed.map((m) => m.remoteId));
-  const inScope = s.inScope ?? (() => true);
-  const notListed = (await store.open(s.mailboxKey)).filter((e) => !listedIds.has(e.remoteId) && inScope(e.remoteId));
+  const anyMissing = (await store.countOpen(s.mailboxKey)) > listedOpen;
+  if (!anyMissing && neverHad.length === 0) return NOTHING;
+  const notListed = anyMissing ? (await store.open(s.mailboxKey)).filter((e) => !listedIds.has(e.remoteId) && inScope(e.remoteId)) : [];
   // We sent DELE and QUIT's answer was lost, but the server did delete them: our deletion after all.
   const ours = notListed.filter((e) => e.deleSent).map((e) => e.remoteId);
   if (ours.length > 0) await stores.journal.markDeleted(s.mailboxKey, ours, now);
   const missing = notListed.filter((e) => !e.deleSent);
-  if (missing.length === 0) return NOTHING;
+  if (missing.length === 0 && neverHad.length === 0) return NOTHING;
 
-  const { aliases, sizeOnly } = await findRenamed(s, missing);
+  const { aliases, sizeOnly } = missing.length > 0 ? await findRenamed(s, missing) : { aliases: [], sizeOnly: [] };
   const renamed = new Set([...aliases.map((a) => a.oldId), ...sizeOnly]);
-  const gone = missing.filter((e) => !renamed.has(e.remoteId)).map((e) => e.remoteId);
+  const gone = [...missing.filter((e) => !renamed.has(e.remoteId)).map((e) => e.remoteId), ...neverHad];
   if (renamed.size > 0) {
     log.warn(
       { collector: s.collector, mailbox: s.mailboxKey, renumbered: renamed.size },
@@ -82,6 +86,26 @@ export async function checkRemoteMailbox(stores: { anomalies: MailboxAnomalyStor
     await store.record({ mailboxKey: s.mailboxKey, collector: s.collector, kind: 'overlap', at: now, count: gone.length, examples: gone.slice(0, EXAMPLES) }, gone, []);
   }
   return { pauseDeletion: renamed.size > 0, aliased: aliases.length, vanished: gone.length };
+}
+
+/**
+ * Remote ids the last session listed but did not download (a cut session) that are gone now and
+ * not in the journal: another program took them before we could. Then remembers this listing's
+ * unknown ids for the next session (usually just the new mail, downloaded in a moment).
+ */
+async function vanishedBeforeDownload(
+  stores: { anomalies: MailboxAnomalyStore; journal: CollectorJournalStore },
+  s: MailboxCheck,
+  listedIds: Set<string>,
+  inScope: (remoteId: string) => boolean,
+  now: number,
+): Promise<string[]> {
+  const remembered = await stores.anomalies.unfetched(s.mailboxKey);
+  const before = remembered.filter((id) => !listedIds.has(id) && inScope(id));
+  const downloaded = before.length > 0 ? await stores.journal.lookup(s.mailboxKey, before) : new Map<string, JournalEntry>();
+  const unknown = s.listed.filter((m) => !s.known.has(m.remoteId)).map((m) => m.remoteId);
+  if (remembered.length > 0 || unknown.length > 0) await stores.anomalies.setUnfetched(s.mailboxKey, unknown, now);
+  return before.filter((id) => !downloaded.has(id));
 }
 
 /**

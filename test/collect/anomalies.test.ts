@@ -149,6 +149,29 @@ describe('remote mailbox anomalies', () => {
     }
   });
 
+  it('messages listed by a cut session and taken by another program before we downloaded them: reported', async () => {
+    const s = await setup({ leaveOnServerDays: 7 });
+    try {
+      s.faults.cutRetr = { id: 3, afterBytes: 50, then: 'close' };
+      const first = await s.collect();
+      assert.deepEqual([first.downloaded, first.errors.length], [2, 1]);
+      delete s.faults.cutRetr;
+      // Before our next session, Outlook takes messages 5 and 6, which we listed but never had.
+      takeAway(s, 6);
+      takeAway(s, 5);
+      const second = await s.collect();
+      assert.deepEqual([second.downloaded, second.errors], [2, []]);
+      const anomalies = await s.ctx.store.anomalies.since(0);
+      assert.deepEqual(anomalies.map((a) => [a.kind, a.count, [...a.examples].sort()]), [['overlap', 2, ['A5', 'A6']]]);
+      assert.match(s.warnings.join('\n'), /collector isp: 2 messages vanished/);
+      await s.collect();
+      assert.equal((await s.ctx.store.anomalies.since(0)).length, 1, 'reported once');
+    } finally {
+      await s.server.close();
+      await s.ctx.cleanup();
+    }
+  });
+
   it('renumbered UIDLs: nothing downloaded or delivered again, no DELE in that session, aliases known afterwards', async () => {
     const s = await setup({ leaveOnServerDays: 1 });
     try {

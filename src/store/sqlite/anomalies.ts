@@ -67,4 +67,16 @@ export class SqliteMailboxAnomalyStore implements MailboxAnomalyStore {
       for (const id of remoteIds) stmt.run(at, mailboxKey, id);
     }).immediate();
   }
+
+  async unfetched(mailboxKey: string): Promise<string[]> {
+    return (this.db.prepare('SELECT remote_id FROM collector_unfetched WHERE mailbox_key = ?').all(mailboxKey) as Array<{ remote_id: string }>).map((r) => r.remote_id);
+  }
+
+  async setUnfetched(mailboxKey: string, remoteIds: string[], at: number): Promise<void> {
+    const add = this.db.prepare('INSERT OR IGNORE INTO collector_unfetched (mailbox_key, remote_id, seen_at) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM collector_unfetched WHERE mailbox_key = ?').run(mailboxKey);
+      for (const id of remoteIds) add.run(mailboxKey, id, at);
+    }).immediate();
+  }
 }

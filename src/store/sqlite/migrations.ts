@@ -216,4 +216,14 @@ export const migrations: string[] = [
   ALTER TABLE collector_journal ADD COLUMN gone_at INTEGER;
   ALTER TABLE collector_journal ADD COLUMN dele_sent_at INTEGER;
   `,
+  // Issue 7: remote ids a collector session listed but did not download (cut sessions), so the next
+  // session notices when they vanish before we ever had them. Usually empty.
+  `
+  CREATE TABLE collector_unfetched (
+    mailbox_key TEXT NOT NULL,
+    remote_id TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_key, remote_id)
+  );
+  `,
 ];
