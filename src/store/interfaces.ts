@@ -705,10 +705,6 @@ export interface MailboxAnomalyStore {
   unfetched(mailboxKey: string): Promise<string[]>;
   /** Replaces that set with this session's. */
   setUnfetched(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
-  /** The remote ids listed, unknown to the journal, when the last session looked. */
-  unfetched(mailboxKey: string): Promise<string[]>;
-  /** Replaces that set with this session's. */
-  setUnfetched(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
   /** Notes that DELE is about to be sent for these remote ids (before the server can act on it). */
   deleSent(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
   /** Anomalies since `since`, oldest first. */
