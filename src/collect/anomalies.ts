@@ -11,9 +11,10 @@
  *   and the session sends no DELE: a server that renumbered once may have muddled more than
  *   UIDLs, and deleting is the one thing that cannot be undone.
  *
- * Cheap by design: one COUNT per session, the journal's open rows only when some are not
- * listed, and TOP only for unknown UIDLs whose size matches a vanished message, only when more
- * than half of the listing is unknown.
+ * Cheap by design: per session one COUNT and one read of the (usually empty) unfetched set, a
+ * write only when there was new mail; the journal's open rows only when some are not listed; TOP
+ * only for unknown UIDLs whose size matches a vanished message, only when more than half of the
+ * listing is unknown.
  */
 import type { Logger } from 'pino';
 import { messageIdOf } from '../pipeline/fingerprint.js';
