@@ -125,6 +125,8 @@ export const smtpSchema = z.strictObject({
 export const outboundSchema = z.strictObject({
   /** A recipient still not accepted after this long is bounced to the sender (RFC 3464 DSN). */
   bounceAfterHours: z.number().min(0).default(96),
+  /** A recipient still queued after this long gets its sender one "delayed" notice (RFC 3464); 0 = never. */
+  delayWarningHours: z.number().min(0).default(4),
   /** First retry after a temporary failure; each next one waits twice as long, up to maxRetrySeconds. */
   retrySeconds: z.number().int().min(1).default(60),
   maxRetrySeconds: z.number().int().min(1).default(3600),

@@ -270,6 +270,8 @@ export interface OutboundItem {
   nextAttemptAt: number;
   lastAttemptAt: number | null;
   lastError: string | null;
+  /** When the sender was sent a "delayed" notice for this recipient, or null. */
+  warnedAt: number | null;
 }
 
 /**
@@ -286,6 +288,8 @@ export interface OutboundStore {
   sent(ids: number[], response: string, at: number): Promise<void>;
   /** A temporary failure: one more attempt counted, next one at `nextAttemptAt`. */
   deferred(ids: number[], error: string, at: number, nextAttemptAt: number): Promise<void>;
+  /** The sender has been told these rows are delayed (sent once per row). */
+  warned(ids: number[], at: number): Promise<void>;
   /** A permanent failure (or too old): the bounce has been made; the rows stay for diagnosis. */
   failed(ids: number[], error: string, at: number): Promise<void>;
   /** Makes a queued row due now; false when there is no queued row with that id. */

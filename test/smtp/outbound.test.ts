@@ -63,6 +63,26 @@ describe('outbound queue through the smarthost', () => {
     assert.doesNotMatch(bounce, /Final-Recipient: rfc822; good@remote\.test/);
   });
 
+  it('tells the sender once when a recipient is still queued after delayWarningHours', async () => {
+    const runner = outboundQueueRunner(h.ctx);
+    assert.match((await submit('later-slow@remote.test', 'slow one')).out, /250 2\.6\.0 Queued/);
+    await h.service.idle();
+    await runner.runOnce(Date.now());
+    const row = (await h.ctx.store.outbound.list()).find((r) => r.recipient === 'later-slow@remote.test')!;
+    const warnings = async () =>
+      (await inbox(h.ctx, 'bob')).map((b) => b.toString()).filter((t) => t.includes('later-slow@remote.test') && t.includes('Action: delayed'));
+    assert.equal((await warnings()).length, 0, 'not before 4 hours');
+    await runner.runOnce(row.createdAt + 5 * 3_600_000);
+    const [warning] = await warnings();
+    assert.ok(warning, 'a delay notice after 4 hours');
+    assert.match(warning, /Subject: Delayed Mail \(still being retried\)/);
+    assert.match(warning, /Final-Recipient: rfc822; later-slow@remote\.test\r\nAction: delayed\r\nStatus: 4\.4\.7/);
+    assert.match(warning, /Will-Retry-Until: /);
+    assert.equal((await h.ctx.store.outbound.get(row.id))?.state, 'queued', 'still being tried');
+    await runner.runOnce(row.createdAt + 7 * 3_600_000);
+    assert.equal((await warnings()).length, 1, 'only once');
+  });
+
   it('bounces a recipient still refused for now after bounceAfterHours (4.4.7)', async () => {
     const runner = outboundQueueRunner(h.ctx);
     assert.match((await submit('later@remote.test', 'never today')).out, /250 2\.6\.0 Queued/);

@@ -14,14 +14,24 @@ export interface FailedRecipient {
   lastAttempt: Date;
 }
 
-export function buildDsn(opts: { hostname: string; to: string; arrival: Date; failed: FailedRecipient[]; originalHeaders: Buffer }): Buffer {
+/**
+ * `failed` (the default): a bounce, delivery given up. `delayed`: a warning that delivery is still
+ * being retried (RFC 3464 Action: delayed), sent once when a recipient has waited too long.
+ */
+export type DsnAction = 'failed' | 'delayed';
+
+export function buildDsn(opts: { hostname: string; to: string; arrival: Date; failed: FailedRecipient[]; originalHeaders: Buffer; action?: DsnAction; retryUntil?: Date }): Buffer {
+  const action = opts.action ?? 'failed';
   const boundary = `postroom-dsn-${randomBytes(8).toString('hex')}`;
   const date = (d: Date) => d.toUTCString().replace(/GMT$/, '+0000');
   const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ').trim();
   const human = [
     `This is the mail system at ${opts.hostname}.`,
     '',
-    'Your message could not be delivered to the following recipients:',
+    action === 'failed'
+      ? 'Your message could not be delivered to the following recipients:'
+      : 'Your message has not been delivered yet to the following recipients. This is only a warning: delivery is still being tried' +
+        (opts.retryUntil ? ` until ${date(opts.retryUntil)}.` : '.'),
     '',
     ...opts.failed.map((f) => `  <${f.recipient}>: ${oneLine(f.diagnostic)}`),
     '',
@@ -30,15 +40,16 @@ export function buildDsn(opts: { hostname: string; to: string; arrival: Date; fa
   const perRecipient = opts.failed.flatMap((f) => [
     '',
     `Final-Recipient: rfc822; ${f.recipient}`,
-    'Action: failed',
+    `Action: ${action}`,
     `Status: ${f.status}`,
     `Diagnostic-Code: smtp; ${oneLine(f.diagnostic)}`,
     `Last-Attempt-Date: ${date(f.lastAttempt)}`,
+    ...(action === 'delayed' && opts.retryUntil ? [`Will-Retry-Until: ${date(opts.retryUntil)}`] : []),
   ]);
   const lines = [
     `From: Mail Delivery System <MAILER-DAEMON@${opts.hostname}>`,
     `To: <${opts.to}>`,
-    'Subject: Undelivered Mail Returned to Sender',
+    action === 'failed' ? 'Subject: Undelivered Mail Returned to Sender' : 'Subject: Delayed Mail (still being retried)',
     `Date: ${date(new Date())}`,
     `Message-ID: <dsn.${randomBytes(10).toString('hex')}@${opts.hostname}>`,
     'Auto-Submitted: auto-replied',

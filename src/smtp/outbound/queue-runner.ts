@@ -14,7 +14,7 @@ import type { DataContext } from '../../server/data-dir.js';
 import { periodicService } from '../../server/periodic-service.js';
 import type { Service } from '../../server/service.js';
 import type { OutboundItem } from '../../store/interfaces.js';
-import { buildDsn, type FailedRecipient } from './dsn.js';
+import { buildDsn, type DsnAction, type FailedRecipient } from './dsn.js';
 import { relayMessage } from './relay.js';
 
 export interface QueueRunnerOptions {
@@ -51,6 +51,7 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
         const delay = Math.min(settings.outbound.maxRetrySeconds, settings.outbound.retrySeconds * 2 ** Math.min(first.attempts, 20)) * 1000;
         await ctx.store.outbound.deferred(retry.map((i) => i.id), error, now, now + delay);
         log.warn({ ingest: first.ingestId, recipients: retry.map((i) => i.recipient), retryInS: delay / 1000, error }, 'relay deferred');
+        await warnDelayed(settings, retry, error, now);
       }
       if (expired.length > 0) await permanent(expired.map((i) => ({ item: i, status: '4.4.7', reply: `gave up after ${settings.outbound.bounceAfterHours} hours: ${error}` })));
     };
@@ -83,12 +84,34 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
     }
   };
 
+  /** Tells the sender, once per recipient, that delivery is late and still being tried. */
+  const warnDelayed = async (settings: Settings, items: OutboundItem[], error: string, now: number) => {
+    const hours = settings.outbound.delayWarningHours;
+    const late = items.filter((i) => hours > 0 && i.warnedAt === null && now - i.createdAt >= hours * 3_600_000);
+    if (late.length === 0) return;
+    // Marked first: a crash may then lose a warning, but never sends it twice (it is only a warning).
+    await ctx.store.outbound.warned(late.map((i) => i.id), now);
+    const retryUntil = new Date(late[0]!.createdAt + settings.outbound.bounceAfterHours * 3_600_000);
+    await notifySender(settings, late.map((item) => ({ item, status: '4.4.7', reply: error })), now, 'delayed', retryUntil);
+    log.info({ ingest: late[0]!.ingestId, recipients: late.map((i) => i.recipient) }, 'told the sender delivery is delayed');
+  };
+
   /** Sends one DSN to the sender of these rows (never for the null sender: no bounce loops). */
-  const bounce = async (settings: Settings, failed: Array<{ item: OutboundItem; status: string; reply: string }>, now: number) => {
+  const bounce = (settings: Settings, failed: Array<{ item: OutboundItem; status: string; reply: string }>, now: number) => notifySender(settings, failed, now, 'failed');
+
+  const notifySender = async (settings: Settings, failed: Array<{ item: OutboundItem; status: string; reply: string }>, now: number, action: DsnAction, retryUntil?: Date) => {
     const sender = failed[0]!.item.sender;
     if (!sender) return;
     const list: FailedRecipient[] = failed.map((f) => ({ recipient: f.item.recipient, status: f.status, diagnostic: f.reply, lastAttempt: new Date(now) }));
-    const dsn = buildDsn({ hostname: settings.hostname, to: sender, arrival: new Date(failed[0]!.item.createdAt), failed: list, originalHeaders: await headerBlock(ctx, failed[0]!.item.blob) });
+    const dsn = buildDsn({
+      hostname: settings.hostname,
+      to: sender,
+      arrival: new Date(failed[0]!.item.createdAt),
+      failed: list,
+      originalHeaders: await headerBlock(ctx, failed[0]!.item.blob),
+      action,
+      ...(retryUntil ? { retryUntil } : {}),
+    });
     await ctx.pipeline.ingest({
       source: { kind: 'smtp', name: 'Postroom bounce', detail: { bounceFor: failed.map((f) => f.item.id) }, envelopeFrom: '' },
       routing: { mode: 'envelope', recipients: [sender] },

@@ -226,4 +226,8 @@ export const migrations: string[] = [
     PRIMARY KEY (mailbox_key, remote_id)
   );
   `,
+  // SMTP: when the sender was told a recipient is delayed (one notice per queued recipient).
+  `
+  ALTER TABLE outbound ADD COLUMN warned_at INTEGER;
+  `,
 ];

@@ -18,6 +18,7 @@ interface OutboundRow {
   next_attempt_at: number;
   last_attempt_at: number | null;
   last_error: string | null;
+  warned_at: number | null;
 }
 
 const toItem = (r: OutboundRow): OutboundItem => ({
@@ -33,6 +34,7 @@ const toItem = (r: OutboundRow): OutboundItem => ({
   nextAttemptAt: r.next_attempt_at,
   lastAttemptAt: r.last_attempt_at,
   lastError: r.last_error,
+  warnedAt: r.warned_at,
 });
 
 /** Queues the ingest's external recipients; the caller holds the delivery transaction. */
@@ -67,6 +69,10 @@ export class SqliteOutboundStore implements OutboundStore {
 
   async sent(ids: number[], response: string, at: number): Promise<void> {
     this.each(ids, `UPDATE outbound SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'queued'`, at, response.slice(0, 1000));
+  }
+
+  async warned(ids: number[], at: number): Promise<void> {
+    this.each(ids, 'UPDATE outbound SET warned_at = ? WHERE id = ? AND warned_at IS NULL', at);
   }
 
   async deferred(ids: number[], error: string, at: number, nextAttemptAt: number): Promise<void> {
