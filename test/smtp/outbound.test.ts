@@ -42,7 +42,7 @@ describe('outbound queue through the smarthost', () => {
     assert.equal(m.from, 'bob@example.test');
     assert.deepEqual(m.to, ['partner@remote.test']);
     assert.equal(m.user, 'relayuser');
-    assert.match(m.data.toString(), /^Received: from [^\r\n]+\r\n\tby mail\.example\.test \(Postroom\) with ESMTPSA[\s\S]*Subject: while down/);
+    assert.match(m.data.toString(), /^Received: from [^\r\n]+\r\n\tby mail\.example\.test \(Postroom\) with ESMTPA[\s\S]*Subject: while down/);
     assert.equal((await h.ctx.store.outbound.get(row.id))?.state, 'sent');
     assert.equal((await h.ctx.store.outbound.list()).length, 0);
   });

@@ -43,7 +43,7 @@ describe('SMTP receiving (MX) and submission', () => {
     const got = await inbox(h.ctx, 'bob');
     assert.equal(got.length, 1);
     assert.ok(got[0]!.includes(body), 'the message is stored as sent (swaks adds a blank line at the end)');
-    assert.match(got[0]!.toString(), /^Received: from remote\.test \[127\.0\.0\.1\] \(smtp\)\r\n\tby mail\.example\.test \(Postroom\) with ESMTP /);
+    assert.match(got[0]!.toString(), /^Received: from remote\.test \[127\.0\.0\.1\] \(smtp\)\r\n\tby mail\.example\.test \(Postroom\) with ESMTPS /);
   });
 
   it('answers a pipelined transaction to two recipients (swaks --pipeline)', async () => {
