@@ -17,6 +17,7 @@ import { registerApi } from './api.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
+import { registerDuplicatePages } from './pages/duplicates.js';
 import { registerSettingsPages } from './pages/settings.js';
 import { registerUserPages } from './pages/users.js';
 import { renderPage, viewsDir } from './render.js';
@@ -107,6 +108,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerUserPages(app, ctx);
   registerCollectorPages(app, ctx);
   registerSettingsPages(app, ctx);
+  registerDuplicatePages(app, ctx);
   registerApi(app, ctx);
   return app;
 }

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { releaseHeldCopy } from '../../pipeline/held-release.js';
 import type { HeldCopy } from '../../store/interfaces.js';
 import { print, withData } from '../context.js';
 
@@ -75,15 +76,13 @@ export function registerDuplicates(program: Command): void {
       await withData(cmd, async (ctx) => {
         let missing = 0;
         for (const id of ids.map(parseId)) {
-          const h = await ctx.store.held.get(id);
-          const r = h ? await ctx.store.held.release(id, actor(), Date.now()) : undefined;
-          if (!h || !r) {
+          const r = await releaseHeldCopy(ctx.store, ctx.log, id, actor());
+          if (!r) {
             process.stderr.write(`postroom: no held copy #${id} (released, expired, or never held)\n`);
             missing++;
             continue;
           }
-          ctx.log.info({ delivery: id, user: h.user, uid: r.uid }, 'held copy released');
-          print(`Released #${id} to ${h.user}'s INBOX as UID ${r.uid}: ${h.subject ?? '(no subject)'}`);
+          print(`Released #${id} to ${r.held.user}'s INBOX as UID ${r.uid}: ${r.held.subject ?? '(no subject)'}`);
         }
         if (missing > 0) process.exitCode = 2;
       });
