@@ -18,6 +18,7 @@ import { registerAuthPages } from './pages/auth.js';
 import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
 import { registerDuplicatePages } from './pages/duplicates.js';
+import { registerQueuePages } from './pages/queue.js';
 import { registerSettingsPages } from './pages/settings.js';
 import { registerUserPages } from './pages/users.js';
 import { renderPage, viewsDir } from './render.js';
@@ -109,6 +110,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerCollectorPages(app, ctx);
   registerSettingsPages(app, ctx);
   registerDuplicatePages(app, ctx);
+  registerQueuePages(app, ctx);
   registerApi(app, ctx);
   return app;
 }

@@ -61,4 +61,58 @@ describe('admin operations pages', () => {
       assert.equal((await h.ctx.store.held.list('bob')).length, 1, 'still held');
     });
   });
+  describe('Queue', () => {
+    /** A message bob sends to two outside addresses: two queue entries. */
+    async function queueTwo(tag: string) {
+      await h.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '127.0.0.1', envelopeFrom: 'bob@example.test' }, routing: { mode: 'envelope', recipients: [`${tag}-a@remote.test`, `${tag}-b@remote.test`] }, content: [message({ subject: `Out ${tag}`, to: `${tag}-a@remote.test` })] });
+      const rows = (await h.ctx.store.outbound.list()).filter((r) => r.recipient.startsWith(`${tag}-`));
+      assert.equal(rows.length, 2);
+      return rows;
+    }
+
+    it('lists the queue; Retry makes an entry due now, Delete (after a confirmation) removes it', async () => {
+      const [a, bRow] = await queueTwo('q');
+      const later = Date.now() + 3600_000;
+      await h.ctx.store.outbound.deferred([a!.id], '451 4.3.0 try later', Date.now(), later);
+      await h.ctx.store.outbound.failed([bRow!.id], '550 5.1.1 no such user', Date.now());
+      const page = await b.get('/queue');
+      assert.equal(page.statusCode, 200);
+      const t = text(page.body);
+      assert.match(t, new RegExp(`${a!.id} queued bob@example\.test → q-a@remote\.test .*451 4\.3\.0 try later`));
+      assert.match(t, new RegExp(`${bRow!.id} bounced bob@example\.test → q-b@remote\.test .*550 5\.1\.1 no such user`));
+      assert.match(page.body, /href="\/queue" aria-current="page"/, 'linked from the navigation');
+      assert.match(page.body, new RegExp(`action="/queue/${a!.id}/retry"`));
+      assert.doesNotMatch(page.body, new RegExp(`action="/queue/${bRow!.id}/retry"`), 'a bounced entry has no Retry');
+
+      const r = await b.post(`/queue/${a!.id}/retry`, {});
+      assert.match(text((await b.follow(r)).body), new RegExp(`${a!.id}: will be retried at the next pass`));
+      assert.ok((await h.ctx.store.outbound.get(a!.id))!.nextAttemptAt < later, 'due now');
+      const again = await b.post(`/queue/${bRow!.id}/retry`, {});
+      assert.match(text((await b.follow(again)).body), /No queued entry \d+/);
+
+      const confirm = await b.get(`/queue/${a!.id}/delete`);
+      assert.match(text(confirm.body), /will not be sent , and the sender is not told/);
+      const del = await b.post(`/queue/${a!.id}/delete`, {});
+      assert.match(text((await b.follow(del)).body), new RegExp(`${a!.id}: deleted from the queue`));
+      assert.equal(await h.ctx.store.outbound.get(a!.id), undefined);
+      assert.equal((await b.get(`/queue/${a!.id}/delete`)).statusCode, 404);
+    });
+
+    it('refuses Retry and Delete without the CSRF token, and sends a logged-out visitor to the login page', async () => {
+      const [a] = await queueTwo('c');
+      const later = Date.now() + 3600_000;
+      await h.ctx.store.outbound.deferred([a!.id], '451 later', Date.now(), later);
+      await b.get('/queue');
+      assert.equal((await b.post(`/queue/${a!.id}/retry`, {}, false)).statusCode, 403);
+      assert.equal((await b.post(`/queue/${a!.id}/delete`, {}, false)).statusCode, 403);
+      const row = await h.ctx.store.outbound.get(a!.id);
+      assert.equal(row?.nextAttemptAt, later, 'not retried');
+      const anon = new Browser(h.app);
+      const get = await anon.get('/queue');
+      assert.equal(get.statusCode, 303);
+      assert.equal(get.headers.location, '/login?next=%2Fqueue');
+      assert.equal((await anon.post(`/queue/${a!.id}/delete`, {})).headers.location, '/login');
+      assert.ok(await h.ctx.store.outbound.get(a!.id), 'not deleted');
+    });
+  });
 });
