@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/imap/run.ts            # 5,000 messages, 1 warm-up + 3 measured rounds
  *   BENCH_MESSAGES=500 BENCH_ROUNDS=1 node --import tsx bench/imap/run.ts
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" ...   # profile the Postroom server
  *
  * The warm-up is reported too: it is where Postroom computes and stores each blob's MIME structure
  * and Dovecot builds its index and cache. Needs root and dovecot-imapd (test/fixtures/dovecot.ts).
@@ -51,7 +52,9 @@ async function fetchPass(port: number, pass: Pass): Promise<FetchRound> {
 
 async function startPostroom(dataDir: string): Promise<{ port: number; stop(): Promise<void> }> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'serve.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_NODE_ARGS: extra node options for the server process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
