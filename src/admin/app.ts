@@ -17,6 +17,7 @@ import { registerApi } from './api.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
+import { registerDoctorPage } from './pages/doctor.js';
 import { registerDuplicatePages } from './pages/duplicates.js';
 import { registerQueuePages } from './pages/queue.js';
 import { registerSettingsPages } from './pages/settings.js';
@@ -111,6 +112,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerSettingsPages(app, ctx);
   registerDuplicatePages(app, ctx);
   registerQueuePages(app, ctx);
+  registerDoctorPage(app, ctx);
   registerApi(app, ctx);
   return app;
 }

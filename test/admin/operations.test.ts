@@ -1,6 +1,8 @@
 /** The operations pages (inject): Possible duplicates, Queue, Doctor; their actions, CSRF and the login gate. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../helpers/cli.js';
+import { officeYaml } from '../helpers/context.js';
 import { message } from '../helpers/messages.js';
 import { adminHarness, Browser, text, type AdminHarness } from './helpers.js';
 
@@ -114,5 +116,52 @@ describe('admin operations pages', () => {
       assert.equal((await anon.post(`/queue/${a!.id}/delete`, {})).headers.location, '/login');
       assert.ok(await h.ctx.store.outbound.get(a!.id), 'not deleted');
     });
+  });
+});
+
+describe('admin Doctor page', () => {
+  let h: AdminHarness;
+  let b: Browser;
+  before(async () => {
+    // A personal ISP mailbox routed by headers (a finding with its fix), and a relay nobody answers on.
+    const port = await freePort();
+    h = await adminHarness(`${officeYaml}relay: { host: 127.0.0.1, port: ${port}, security: none }\ncollectors:\n  - { name: bob-isp, protocol: pop3, host: pop.isp.example, user: bob@example.test, password: x, routing: { mode: headers } }\n`);
+    b = new Browser(h.app);
+    await b.login();
+  });
+  after(async () => h.cleanup());
+
+  it('shows the findings of postroom doctor with their fixes, without the relay check', async () => {
+    const page = await b.get('/doctor');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /href="\/doctor" aria-current="page"/, 'linked from the navigation');
+    const t = text(page.body);
+    assert.match(t, /0 errors, 1 warning\./);
+    assert.match(t, /Warning routing collector "bob-isp" downloads bob@example\.test.* set routing: \{ mode: user, target: bob \} on collector "bob-isp"/, 'a finding with its fix');
+    assert.match(t, /OK store store integrity check passed/);
+    assert.doesNotMatch(t, /cannot reach the relay/, 'no network by default');
+    // The same findings as the CLI's, from the same function.
+    const { runDoctor } = await import('../../src/diagnose/doctor.js');
+    for (const f of (await runDoctor(h.ctx.store, h.ctx.dataDir, { network: false })).findings) {
+      assert.ok(t.includes(text(f.message).trim()), f.message);
+      if (f.fix) assert.ok(t.includes(text(f.fix).trim()), f.fix);
+    }
+  });
+
+  it('runs the relay check from its button; refuses it without the CSRF token; logged out goes to login', async () => {
+    await b.get('/doctor');
+    const r = await b.post('/doctor/relay', {});
+    assert.equal(r.statusCode, 200);
+    const t = text(r.body);
+    assert.match(t, /Error relay cannot reach the relay 127\.0\.0\.1:\d+ \(none\): .*ECONNREFUSED/);
+    assert.match(t, /check relay\.host, relay\.port and relay\.security/);
+    const forged = await b.post('/doctor/relay', {}, false);
+    assert.equal(forged.statusCode, 403);
+    assert.doesNotMatch(text(forged.body), /cannot reach the relay/);
+    const anon = new Browser(h.app);
+    const get = await anon.get('/doctor');
+    assert.equal(get.statusCode, 303);
+    assert.equal(get.headers.location, '/login?next=%2Fdoctor');
+    assert.equal((await anon.post('/doctor/relay', {})).headers.location, '/login');
   });
 });

@@ -12,23 +12,9 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print JSON')
     .option('--no-network', 'skip the relay check (it connects to the smarthost; no mail is sent)')
     .action(async (opts: { json?: boolean; network: boolean }, cmd: Command) => {
-      const { configChecks } = await import('../../diagnose/doctor-checks.js');
-      const probes = await import('../../diagnose/doctor-probes.js');
-      const { anomalyFindings } = await import('../../diagnose/doctor-anomalies.js');
+      const { runDoctor } = await import('../../diagnose/doctor.js');
       await withData(cmd, async (ctx) => {
-        const state = await ctx.store.config.snapshot();
-        const recent = await ctx.store.provenance.collectorIngests(Date.now() - 14 * 86_400_000, 500);
-        const findings = [
-          ...configChecks(state, recent),
-          ...anomalyFindings(await ctx.store.anomalies.since(Date.now() - 14 * 86_400_000), 14),
-          ...(opts.network ? [await probes.checkRelay(state.settings)] : []),
-          await probes.checkCertificate(ctx.dataDir, state.settings),
-          probes.checkInstance(ctx.dataDir),
-          await probes.checkDiskSpace(ctx.dataDir),
-          probes.integrityFinding(await ctx.store.health.integrity()),
-        ];
-        const errors = findings.filter((f) => f.severity === 'error').length;
-        const warnings = findings.filter((f) => f.severity === 'warning').length;
+        const { errors, warnings, findings } = await runDoctor(ctx.store, ctx.dataDir, { network: opts.network });
         if (opts.json) print(JSON.stringify({ errors, warnings, findings }, null, 2));
         else {
           const mark = { ok: 'ok     ', warning: 'WARNING', error: 'ERROR  ' } as const;
