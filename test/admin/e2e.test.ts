@@ -2,7 +2,8 @@
  * End to end in headless Chromium (playwright-core with Debian's /usr/bin/chromium): the real
  * server (`startServer`) with the admin pages on a free port, a private Dovecot as the ISP. Log in,
  * add a user, add a collector pointing at Dovecot, run it now and see the counts, change a setting
- * and see the running server apply it. Screenshots of each page (1280×800) go to test-artifacts/admin/.
+ * and see the running server apply it, release a held duplicate, delete a queue entry, see the doctor.
+ * Screenshots of each page (1280×800) go to test-artifacts/admin/.
  */
 import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
@@ -151,6 +152,34 @@ users:
     await shot('08-dashboard');
     const health = (await (await fetch(`${base}/api/health`)).json()) as { hostname: string };
     assert.equal(health.hostname, 'post.example.test');
+  });
+
+  it('releases a held duplicate, and shows the queue and the doctor', async () => {
+    const body = 'Statement attached.\r\n';
+    const ingest = (n: number) =>
+      server.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '198.51.100.7' }, routing: { mode: 'envelope', recipients: ['bob@example.test'] }, content: [message({ subject: 'Statement', body, messageId: `<s${n}@bank.test>` })] });
+    await ingest(1);
+    const held = (await ingest(2)).results[0]!;
+    assert.equal(held.outcome, 'held');
+    await page.getByRole('link', { name: 'Possible duplicates' }).click();
+    await page.getByRole('cell', { name: 'Statement' }).waitFor();
+    await shot('10-duplicates');
+    await page.getByRole('button', { name: `Release #${held.deliveryId} to bob's INBOX` }).click();
+    await page.getByText(`Released #${held.deliveryId} to bob's INBOX`).waitFor();
+    assert.deepEqual(await server.ctx.store.held.list('bob'), []);
+
+    await server.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '127.0.0.1', envelopeFrom: 'bob@example.test' }, routing: { mode: 'envelope', recipients: ['partner@remote.test'] }, content: [message({ subject: 'Out', to: 'partner@remote.test' })] });
+    await page.getByRole('link', { name: 'Queue' }).click();
+    await page.getByText('bob@example.test → partner@remote.test').waitFor();
+    await shot('11-queue');
+    await page.getByRole('link', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: /Delete entry/ }).click();
+    await page.getByText('deleted from the queue').waitFor();
+    assert.equal((await server.ctx.store.outbound.list()).length, 0);
+
+    await page.getByRole('link', { name: 'Doctor' }).click();
+    await page.getByText('store integrity check passed').waitFor();
+    await shot('12-doctor');
   });
 
   it('shows the password page and logs out', async () => {
