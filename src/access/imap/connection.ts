@@ -9,6 +9,8 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { normalizeAddress } from '../../auth/client-address.js';
+import { OutputBuffer } from '../pop3/output.js';
+import type { WireSink } from '../pop3/wire.js';
 
 const FLUSH_AT = 64 * 1024;
 const LF = 0x0a;
@@ -46,8 +48,8 @@ export class ImapConnection {
   private input: Buffer = Buffer.alloc(0);
   private waiting: (() => void) | null = null;
   private ended = false;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Responses waiting to be written, copied into reused blocks (pop3/output.ts). */
+  private readonly output = new OutputBuffer();
   private secure: boolean;
   readonly remoteAddress: string;
 
@@ -107,6 +109,7 @@ export class ImapConnection {
     if (this.ended) return;
     await this.flush();
     if (this.ended) return;
+    this.output.release();
     await new Promise<void>((resolve) => (this.waiting = resolve));
   }
 
@@ -217,31 +220,47 @@ export class ImapConnection {
 
   /** Queues bytes for the client; flushes (waiting for the client to read) when the batch is large. */
   async send(data: Buffer | string): Promise<void> {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+    if (typeof data === 'string') this.output.appendText(data, 'utf8');
+    else this.output.append(data, 0, data.length);
+    if (this.output.size >= FLUSH_AT) await this.flush();
+  }
+
+  /**
+   * Where response bytes may be appended directly (copied before `append` returns), e.g. a body
+   * CRLF-encoded in place; call `sent()` after, which flushes when the batch is large.
+   */
+  get sink(): WireSink {
+    return this.output;
+  }
+
+  async sent(): Promise<void> {
+    if (this.output.size >= FLUSH_AT) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.pendingBytes === 0 || this.ended) {
-      this.pending = [];
-      this.pendingBytes = 0;
-      return;
-    }
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (this.socket.write(data)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
+    if (this.ended) return this.output.clear();
+    if (this.output.size === 0) return;
+    const { chunks, blocks } = this.output.take();
+    const socket = this.socket;
+    if (chunks.length > 1) socket.cork();
+    let room = true;
+    for (const c of chunks) room = socket.write(c);
+    if (chunks.length > 1) socket.uncork();
+    // Written synchronously (usual on loopback): the blocks are free again.
+    if (socket.writableLength === 0) return this.output.recycle(blocks);
+    if (room) return;
+    const drained = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => () => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+        resolve(ok);
       };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+      const onDrain = done(true);
+      const onClose = done(false);
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onClose);
     });
+    if (drained && socket.writableLength === 0) this.output.recycle(blocks);
   }
 
   /**

@@ -44,16 +44,20 @@ export class OutputBuffer implements WireSink {
     }
   }
 
-  /** A reply line; latin1, as every POP3 reply Postroom makes is ASCII. */
-  appendText(text: string): void {
+  /**
+   * A reply line; latin1, as every POP3 reply Postroom makes is ASCII. IMAP passes 'utf8' (its
+   * responses may carry UTF-8 in literals and quoted strings).
+   */
+  appendText(text: string, encoding: 'latin1' | 'utf8' = 'latin1'): void {
     const block = this.current();
-    if (text.length <= BLOCK - this.used) {
-      const n = block.write(text, this.used, 'latin1');
+    // A UTF-8 text is never shorter in octets than in UTF-16 units: only count them when it may fit.
+    if (text.length <= BLOCK - this.used && (encoding === 'latin1' || Buffer.byteLength(text, 'utf8') <= BLOCK - this.used)) {
+      const n = block.write(text, this.used, encoding);
       this.used += n;
       this.queued += n;
       if (this.used === BLOCK) this.seal();
     } else {
-      const bytes = Buffer.from(text, 'latin1');
+      const bytes = Buffer.from(text, encoding);
       this.append(bytes, 0, bytes.length);
     }
   }

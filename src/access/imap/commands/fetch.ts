@@ -8,7 +8,7 @@ import type { ImapMessage } from '../../../store/interfaces.js';
 import { formatBodyStructure } from '../message/bodystructure.js';
 import { formatEnvelope } from '../message/envelope.js';
 import { headerBytes, locateSection, sendSection, type SectionBytes } from '../message/sections.js';
-import { ReadAhead } from '../message/read-ahead.js';
+import { ReadAhead, readFileRange } from '../message/read-ahead.js';
 import type { MimePart } from '../message/structure-types.js';
 import type { FetchItem, ImapCommand, Section } from '../parser/types.js';
 import type { SelectedMailbox } from '../selected.js';
@@ -80,8 +80,8 @@ const needsStructure = (i: FetchItem) =>
 async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: number, m: ImapMessage, items: FetchItem[], bytes: Buffer | null): Promise<void> {
   const { deps, conn } = session;
   const structure = items.some(needsStructure) ? await deps.structures.get(m.blob, m.size) : null;
-  // Read ahead whole (small messages), or streamed from the file.
-  const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : deps.blobs.read(m.blob, { start, end: end - 1 }));
+  // Read ahead whole (small messages), or read from the file in chunks (each copied into the output before the next).
+  const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : readFileRange(deps.blobs.pathOf(m.blob), start, end));
   const readHeader = async (start: number, end: number) => (end > start ? readRange(deps.blobs.read(m.blob, { start, end: end - 1 })) : Buffer.alloc(0));
   const whole: SectionBytes = { kind: 'range', start: 0, end: m.size, wireSize: m.wireSize };
   let text = `* ${seq} FETCH (`;
@@ -98,7 +98,7 @@ async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: num
     }
     await conn.send(text);
     text = '';
-    await sendSection(bytes, partial, read, (d) => conn.send(d));
+    await sendSection(bytes, partial, read, (d) => conn.send(d), conn);
   };
   for (const item of items) {
     switch (item.kind) {

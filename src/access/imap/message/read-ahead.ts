@@ -47,3 +47,29 @@ async function readWhole(path: string, size: number): Promise<Buffer | null> {
     closeQuietly(fd);
   }
 }
+
+/** Buffers for streaming large blobs, shared by sessions (what is read is copied before the next read). */
+const STREAM_CHUNK = 256 * 1024;
+const spare: Buffer[] = [];
+
+/**
+ * Bytes [start, end) of a file, as successive chunks of one reused buffer: each chunk is valid only
+ * until the next is asked for (IMAP output copies it). Replaces a ReadStream per large message
+ * (its 64 KB reads, stream machinery and, when a FETCH stopped early, an AbortError).
+ */
+export async function* readFileRange(path: string, start: number, end: number): AsyncGenerator<Buffer> {
+  const fd = await openForRead(path);
+  const buffer = spare.pop() ?? Buffer.allocUnsafe(STREAM_CHUNK);
+  try {
+    let at = start;
+    while (at < end) {
+      const n = await readAt(fd, buffer.subarray(0, Math.min(STREAM_CHUNK, end - at)), at);
+      if (n === 0) break;
+      at += n;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeQuietly(fd);
+    if (spare.length < 4) spare.push(buffer);
+  }
+}

@@ -2,7 +2,7 @@
  * BODY[section]: which bytes a section names (RFC 3501 section 6.4.5), and sending them as a literal
  * in wire form (every bare LF as CRLF), with <partial> counted in wire octets.
  */
-import type { Readable } from 'node:stream';
+import type { WireSink } from '../../pop3/wire.js';
 import type { Section } from '../parser/types.js';
 import type { MimePart } from './structure-types.js';
 
@@ -98,6 +98,33 @@ export class CrlfEncoder {
     parts.push(chunk.subarray(start));
     return Buffer.concat(parts);
   }
+
+  /**
+   * The same wire form, appended to `out` (which copies) instead of built as a new buffer, and at
+   * most `max` octets of it. Returns the octets appended.
+   */
+  encodeInto(chunk: Buffer, out: WireSink, max: number): number {
+    let n = 0;
+    const put = (src: Buffer, from: number, to: number) => {
+      const end = Math.min(to, from + (max - n));
+      if (end > from) out.append(src, from, end);
+      n += end - from > 0 ? end - from : 0;
+    };
+    let start = 0;
+    let i = chunk.indexOf(10);
+    while (i !== -1 && n < max) {
+      const before = i > 0 ? chunk[i - 1] === 13 : this.lastWasCr;
+      if (!before) {
+        put(chunk, start, i);
+        put(CRLF, 0, 2);
+        start = i + 1;
+      }
+      i = chunk.indexOf(10, i + 1);
+    }
+    put(chunk, start, chunk.length);
+    if (chunk.length) this.lastWasCr = chunk[chunk.length - 1] === 13;
+    return n;
+  }
 }
 const CRLF = Buffer.from('\r\n');
 
@@ -108,8 +135,9 @@ const CRLF = Buffer.from('\r\n');
 export async function sendSection(
   bytes: SectionBytes,
   partial: { start: number; length: number } | null,
-  read: (start: number, end: number) => Iterable<Buffer> | Readable,
+  read: (start: number, end: number) => Iterable<Buffer> | AsyncIterable<Buffer>,
   send: (data: Buffer | string) => Promise<void>,
+  out?: { sink: WireSink; sent(): Promise<void> },
 ): Promise<void> {
   const total = bytes.kind === 'bytes' ? bytes.data.length : bytes.wireSize;
   const from = partial ? Math.min(partial.start, total) : 0;
@@ -118,6 +146,18 @@ export async function sendSection(
   if (count === 0) return;
   if (bytes.kind === 'bytes') return send(bytes.data.subarray(from, from + count));
   const encoder = new CrlfEncoder();
+  if (out && from === 0) {
+    // Encoded straight into the connection's output blocks: no buffer per chunk.
+    if (bytes.end <= bytes.start) throw new Error('section range is empty but its size is not');
+    let rest = count;
+    for await (const raw of read(bytes.start, bytes.end)) {
+      rest -= encoder.encodeInto(raw as Buffer, out.sink, rest);
+      await out.sent();
+      if (rest === 0) break;
+    }
+    if (rest > 0) await send(Buffer.alloc(rest, 0x20));
+    return;
+  }
   let skip = from;
   let left = count;
   if (bytes.end <= bytes.start) throw new Error('section range is empty but its size is not');
