@@ -13,7 +13,7 @@ import { closeQuietly, openForRead, readAt } from '../../pop3/files.js';
 const WINDOW = 16;
 export const READ_AHEAD_MAX = 512 * 1024;
 /** Blobs up to this size are read synchronously while reads stay fast (see ReadAhead). */
-const SYNC_MAX = 64 * 1024;
+const SYNC_MAX = READ_AHEAD_MAX;
 /** A synchronous read slower than this means the files are not cached: back to the thread pool. */
 const SLOW_MS = 1;
 
@@ -59,7 +59,8 @@ export class ReadAhead {
 
   private readSync(item: { blob: string; size: number }): Buffer | null {
     const t = performance.now();
-    const into = (this.syncBuffer ??= Buffer.allocUnsafe(SYNC_MAX)).subarray(0, item.size);
+    if (!this.syncBuffer || this.syncBuffer.length < item.size) this.syncBuffer = Buffer.allocUnsafe(Math.max(item.size, 64 * 1024));
+    const into = this.syncBuffer.subarray(0, item.size);
     let n = -1;
     try {
       const fd = fs.openSync(this.pathOf(item.blob), 'r');
