@@ -45,7 +45,8 @@ export const fetch: CommandHandler<Cmd> = {
       const batch = targets.slice(i, i + BATCH);
       const found = await session.deps.store.messages(selected.mailbox.id, batch.map((t) => t.uid));
       // Structures of a new mailbox are computed several at a time (the work is mostly reading).
-      if (structured) await inParallel(found, 8, (m) => session.deps.structures.get(m.blob, m.size));
+      const structures: Array<MimePart | null> = new Array<MimePart | null>(found.length).fill(null);
+      if (structured) await inParallel(found, 8, async (m, index) => void (structures[index] = await session.deps.structures.get(m.blob, m.size)));
       const ahead = bodies ? new ReadAhead((b) => session.deps.blobs.pathOf(b), found) : null;
       const rows = new Map(found.map((m, index) => [m.uid, { m, index }]));
       for (const t of batch) {
@@ -54,7 +55,7 @@ export const fetch: CommandHandler<Cmd> = {
         if (!row) continue;
         const { m } = row;
         if (marksSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen');
-        await sendOne(session, selected, t.seq, m, items, ahead ? await ahead.get(row.index) : null);
+        await sendOne(session, selected, t.seq, m, items, structures[row.index]!, ahead ? await ahead.get(row.index) : null);
       }
     }
     await reply.ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);
@@ -65,10 +66,13 @@ export const fetch: CommandHandler<Cmd> = {
 const needsBody = (i: FetchItem) =>
   i.kind === 'RFC822' || i.kind === 'RFC822.TEXT' || (i.kind === 'BODY[]' && !(i.section.part.length === 0 && i.section.text?.startsWith('HEADER')));
 
-async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+async function inParallel<T>(items: T[], width: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
@@ -77,9 +81,17 @@ const needsStructure = (i: FetchItem) =>
   i.kind === 'ENVELOPE' || i.kind === 'BODYSTRUCTURE' || i.kind === 'BODY' || i.kind === 'RFC822.HEADER' || i.kind === 'RFC822.TEXT' ||
   (i.kind === 'BODY[]' && (i.section.part.length > 0 || i.section.text !== null));
 
-async function sendOne(session: ImapSession, selected: SelectedMailbox, seq: number, m: ImapMessage, items: FetchItem[], bytes: Buffer | null): Promise<void> {
+/** `structure` is the message's cached structure when an item needs it (fetched for the batch). */
+async function sendOne(
+  session: ImapSession,
+  selected: SelectedMailbox,
+  seq: number,
+  m: ImapMessage,
+  items: FetchItem[],
+  structure: MimePart | null,
+  bytes: Buffer | null,
+): Promise<void> {
   const { deps, conn } = session;
-  const structure = items.some(needsStructure) ? await deps.structures.get(m.blob, m.size) : null;
   // Read ahead whole (small messages), or read from the file in chunks (each copied into the output before the next).
   const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : readFileRange(deps.blobs.pathOf(m.blob), start, end));
   const readHeader = async (start: number, end: number) => (end > start ? readRange(deps.blobs.read(m.blob, { start, end: end - 1 })) : Buffer.alloc(0));
