@@ -3,9 +3,9 @@
  * (the usual case) are read whole, several at once, so a client walking a mailbox is not paced by
  * one open/read/close after another. Large blobs are left to streaming.
  *
- * Each file is one open, one read of its known size and a close on this thread, through the
- * callback `fs` API (pop3/files.ts): `fs/promises` readFile added an fstat and a FileHandle per
- * file and was the largest cost of a FETCH BODY[] walk in the profile.
+ * Each file is one open, one read of its known size and a close: synchronously while that stays
+ * fast (see ReadAhead), else through the callback `fs` API (pop3/files.ts). `fs/promises` readFile
+ * (FileHandle, fstat, read, close) was the largest cost of a FETCH BODY[] walk in the profile.
  */
 import fs from 'node:fs';
 import { closeQuietly, openForRead, readAt } from '../../pop3/files.js';
