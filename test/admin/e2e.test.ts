@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -17,18 +16,12 @@ import { applyConfig } from '../../src/config/apply.js';
 import { openDataDir } from '../../src/server/data-dir.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { startDovecot, type DovecotInstance } from '../fixtures/dovecot.js';
+import { freePort } from '../helpers/cli.js';
 import { tempDir } from '../helpers/context.js';
 import { message } from '../helpers/messages.js';
 
 const SHOTS = path.resolve('test-artifacts/admin');
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 describe('admin pages in Chromium', { timeout: 90_000 }, () => {
   let dir: string;

@@ -3,7 +3,6 @@
  * plaintext-login policy seen from a non-loopback address.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
@@ -11,24 +10,11 @@ import { imapService } from '../../../src/access/imap/imap-service.js';
 import { ImapListener } from '../../../src/access/imap/server.js';
 import type { Settings } from '../../../src/config/schema.js';
 import { ensureTls } from '../../../src/server/tls.js';
+import { connectionRefused as refused, freePort } from '../../helpers/cli.js';
 import { officeYaml, testContext, type TestContext } from '../../helpers/context.js';
 import { RawImapClient, startImap } from './harness.js';
 
-/** A port that was free a moment ago (bind to 0, read it, release it). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
-const refused = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
 
 describe('IMAP service', () => {
   let ctx: TestContext;

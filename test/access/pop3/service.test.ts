@@ -1,28 +1,14 @@
 /** The POP3 Service as the server runs it: settings ports (0 = off), reconfigure rebinds. */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pop3Service } from '../../../src/access/pop3/pop3-service.js';
 import type { Settings } from '../../../src/config/schema.js';
 import { ensureTls } from '../../../src/server/tls.js';
+import { connectionRefused as refused, freePort } from '../../helpers/cli.js';
 import { officeYaml, testContext, type TestContext } from '../../helpers/context.js';
 import { RawClient } from './harness.js';
 
-/** A port that was free a moment ago (bind to 0, read it, release it). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
-const refused = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
 
 describe('POP3 service', () => {
   let ctx: TestContext;
