@@ -5,15 +5,10 @@
 import type { Source } from '../../src/store/interfaces.js';
 import type { RoutingSpec } from '../../src/pipeline/route.js';
 import type { TestContext } from '../helpers/context.js';
+import { office } from '../collect/helpers.js';
 
-export const officeWithCollectors = `hostname: mail.example.test
-domains: [example.test]
-unknownRecipient: postmaster
-users:
-  - { name: postmaster, addresses: [postmaster@example.test], admin: true }
-  - { name: bob, addresses: [bob@example.test] }
-  - { name: jane, addresses: [jane@example.test] }
-lists:
+/** The collector tests' office, with a list and the collectors the causes need. */
+export const officeWithCollectors = `${office}lists:
   - { name: team, address: team@example.test, members: [bob, jane] }
 collectors:
   - { name: bob-isp, protocol: pop3, host: pop.isp.example, user: bob@example.test, password: x, routing: { mode: headers } }
