@@ -484,18 +484,11 @@ export interface ImapIndexEntry {
   flags: string[];
 }
 
-/** One message with what FETCH and SEARCH need besides its bytes. */
-export interface ImapMessage {
-  uid: number;
-  blob: string;
-  /** Stored octets. */
-  size: number;
-  /** Octets with every bare LF sent as CRLF: RFC822.SIZE. */
-  wireSize: number;
-  /** Milliseconds since the epoch: INTERNALDATE. */
-  internalDate: number;
-  flags: string[];
-}
+/**
+ * One message with what FETCH and SEARCH need besides its bytes: a MessageRecord's fields
+ * (wireSize is RFC822.SIZE, internalDate in ms is INTERNALDATE).
+ */
+export type ImapMessage = Pick<MessageRecord, 'uid' | 'blob' | 'size' | 'wireSize' | 'internalDate' | 'flags'>;
 
 /** A message APPENDed by a client: its bytes are already in the blob store under `blob`. */
 export interface ImapAppendRecord {
