@@ -19,6 +19,7 @@ import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
 import { registerDoctorPage } from './pages/doctor.js';
 import { registerDuplicatePages } from './pages/duplicates.js';
+import { registerListPages } from './pages/lists.js';
 import { registerQueuePages } from './pages/queue.js';
 import { registerSettingsPages } from './pages/settings.js';
 import { registerUserPages } from './pages/users.js';
@@ -108,6 +109,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerAuthPages(app, ctx);
   registerDashboard(app, ctx);
   registerUserPages(app, ctx);
+  registerListPages(app, ctx);
   registerCollectorPages(app, ctx);
   registerSettingsPages(app, ctx);
   registerDuplicatePages(app, ctx);

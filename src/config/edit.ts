@@ -10,14 +10,15 @@ import { UsageError } from '../errors.js';
 import type { ConfigState, Store } from '../store/interfaces.js';
 import { applyConfig, type ApplyResult } from './apply.js';
 import { ConfigError, parseConfigObject } from './load.js';
-import type { collectorSchema, configFileSchema, settingsSchema, userSchema } from './schema.js';
+import type { collectorSchema, configFileSchema, listSchema, settingsSchema, userSchema } from './schema.js';
 
 export type UserInput = z.input<typeof userSchema>;
 export type CollectorInput = z.input<typeof collectorSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
+export type ListInput = z.input<typeof listSchema>;
 
 /** The whole configuration as a file would write it, every list present: what an edit changes. */
-export type ConfigDocument = z.input<typeof configFileSchema> & { users: UserInput[]; collectors: CollectorInput[] };
+export type ConfigDocument = z.input<typeof configFileSchema> & { users: UserInput[]; lists: ListInput[]; collectors: CollectorInput[] };
 
 /** What the problems of an edit are called in messages ("the form: 1 problem, nothing was changed"). */
 const SOURCE = 'the form';
@@ -106,25 +107,49 @@ export function removeUser(store: Store, name: string): Promise<ApplyResult> {
  */
 export function saveCollector(store: Store, originalName: string | null, collector: CollectorInput): Promise<ApplyResult> {
   return editConfig(store, (doc) => {
-    if (originalName === null) {
-      if (doc.collectors.some((c) => c.name === collector.name)) throw new UsageError(`collector "${collector.name}" already exists`);
-      doc.collectors.push(collector);
-      return;
-    }
-    const i = doc.collectors.findIndex((c) => c.name === originalName);
-    if (i < 0) throw new UsageError(`no collector named "${originalName}"`);
-    if (collector.name !== originalName && doc.collectors.some((c) => c.name === collector.name)) throw new UsageError(`collector "${collector.name}" already exists`);
-    const old = doc.collectors[i]!;
-    doc.collectors[i] = collector.password === undefined && old.password !== undefined ? { ...collector, password: old.password } : collector;
+    putNamed(doc.collectors, 'collector', originalName, collector, (old) => (collector.password === undefined && old.password !== undefined ? { ...collector, password: old.password } : collector));
   });
 }
 
 export function removeCollector(store: Store, name: string): Promise<ApplyResult> {
   return editConfig(store, (doc) => {
-    const i = doc.collectors.findIndex((c) => c.name === name);
-    if (i < 0) throw new UsageError(`no collector named "${name}"`);
-    doc.collectors.splice(i, 1);
+    doc.collectors.splice(namedIndex(doc.collectors, 'collector', name), 1);
   });
+}
+
+/** Adds a list (`originalName` null) or replaces one, renaming it when `list.name` differs. */
+export function saveList(store: Store, originalName: string | null, list: ListInput): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    putNamed(doc.lists, 'list', originalName, list, () => list);
+  });
+}
+
+/** Removes a list; the cross-checks refuse it while a list or collector still names it. */
+export function removeList(store: Store, name: string): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    doc.lists.splice(namedIndex(doc.lists, 'list', name), 1);
+  });
+}
+
+function namedIndex(items: Array<{ name: string }>, kind: string, name: string): number {
+  const i = items.findIndex((x) => x.name === name);
+  if (i < 0) throw new UsageError(`no ${kind} named "${name}"`);
+  return i;
+}
+
+/** Appends `item` (originalName null) or replaces the one named originalName in place by `replace(old)`. */
+function putNamed<T extends { name: string }>(items: T[], kind: string, originalName: string | null, item: T, replace: (old: T) => T): void {
+  const taken = () => {
+    if (items.some((x) => x.name === item.name)) throw new UsageError(`${kind} "${item.name}" already exists`);
+  };
+  if (originalName === null) {
+    taken();
+    items.push(item);
+    return;
+  }
+  const i = namedIndex(items, kind, originalName);
+  if (item.name !== originalName) taken();
+  items[i] = replace(items[i]!);
 }
 
 /** Changes settings (hostname, domains, listeners, duplicates...); users and collectors stay as they are. */
