@@ -411,6 +411,7 @@ export interface Store {
   provenance: ProvenanceStore;
   health: StoreHealth;
   anomalies: MailboxAnomalyStore;
+  trace: MessageTraceStore;
   close(): Promise<void>;
 }
 
@@ -649,6 +650,8 @@ export interface ProvenanceStore {
   recent(since: number, outcomes: DeliveryOutcome[], limit: number): Promise<CopyStory[]>;
   /** The copy this delivery matched in the ledger: the earliest earlier copy of the same user with the same Message-ID or fingerprint. */
   earlierMatch(copy: CopyStory): Promise<CopyStory | undefined>;
+  /** Every recipient's copy of one ingest, in delivery order (the message trace). */
+  ofIngest(ingestId: number): Promise<CopyStory[]>;
   /** Ingests from collectors since `since`: the source and routing only, for doctor's routing checks. */
   collectorIngests(since: number, limit: number): Promise<Array<{ ingestId: number; source: Source; routing: unknown; blob: string }>>;
 }
@@ -706,4 +709,71 @@ export interface MailboxAnomalyStore {
   deleSent(mailboxKey: string, remoteIds: string[], at: number): Promise<void>;
   /** Anomalies since `since`, oldest first. */
   since(since: number): Promise<MailboxAnomaly[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message trace (admin /trace, `postroom trace`): find a recent message and what happened to it.
+
+/** Where a trace search looks: `any` is every field at once. */
+export type TraceField = 'any' | 'from' | 'to' | 'subject' | 'messageId';
+
+export interface TraceQuery {
+  /** Matched as a case-insensitive substring; '' lists every message since `since`. */
+  text: string;
+  field: TraceField;
+  since: number;
+  limit: number;
+}
+
+/** One message found by a trace search: its ingest, and where its copies went. */
+export interface TraceSummary {
+  ingestId: number;
+  receivedAt: number;
+  source: Source;
+  from: string | null;
+  subject: string | null;
+  messageId: string | null;
+  /** Local users with a copy (any outcome), then external recipients. */
+  recipients: string[];
+  /** Copies per outcome, and outbound rows per state ("queued", "sent", "failed"). */
+  outcomes: Record<string, number>;
+}
+
+/** A message's first download by a mail client of its owner (POP3 RETR, or IMAP FETCH of the body). */
+export interface ClientFetch {
+  user: string;
+  blob: string;
+  protocol: 'pop3' | 'imap';
+  /** The client's address. */
+  client: string;
+  at: number;
+}
+
+/** How an ingest entered besides its Source: its spool row, and the collector journal row if any. */
+export interface TraceArrival {
+  spoolId: number | null;
+  spoolState: 'pending' | 'done' | null;
+  attempts: number;
+  lastError: string | null;
+  journal: { mailboxKey: string; remoteId: string; firstSeen: number; deletedAt: number | null } | null;
+}
+
+/**
+ * The message trace's own reads, and the one write it needs (first fetches by clients). The copies
+ * of an ingest come from ProvenanceStore.ofIngest, the relayed rows from here.
+ */
+export interface MessageTraceStore {
+  /** Ingests received since `query.since` matching the query, newest first. */
+  search(query: TraceQuery): Promise<TraceSummary[]>;
+  /** The ingest's source and header facts, or undefined. */
+  ingest(ingestId: number): Promise<Omit<TraceSummary, 'recipients' | 'outcomes'> | undefined>;
+  arrival(ingestId: number): Promise<TraceArrival>;
+  outbound(ingestId: number): Promise<OutboundItem[]>;
+  /** The first fetch of each of these users of this blob. */
+  fetches(blob: string, users: string[]): Promise<ClientFetch[]>;
+  /**
+   * Records fetches in ONE transaction; a (user, blob) already recorded keeps its first time.
+   * The access servers batch these per session, so a download never waits for a write.
+   */
+  recordFetches(fetches: ClientFetch[]): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { SqliteUserStore } from './users.js';
 import { SqliteHeldCopyStore } from './held.js';
 import { SqliteProvenanceStore } from './provenance.js';
 import { SqliteMailboxAnomalyStore } from './anomalies.js';
+import { SqliteMessageTraceStore } from './trace.js';
 import type { StoreHealth } from '../interfaces.js';
 
 /** The embedded default store: one SQLite file. */
@@ -34,6 +35,7 @@ export class SqliteStore implements Store {
   readonly provenance: SqliteProvenanceStore;
   readonly health: StoreHealth;
   readonly anomalies: SqliteMailboxAnomalyStore;
+  readonly trace: SqliteMessageTraceStore;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -51,6 +53,7 @@ export class SqliteStore implements Store {
     this.held = new SqliteHeldCopyStore(this.db);
     this.provenance = new SqliteProvenanceStore(this.db);
     this.anomalies = new SqliteMailboxAnomalyStore(this.db);
+    this.trace = new SqliteMessageTraceStore(this.db);
     this.health = {
       integrity: async () => (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).filter((r) => r !== 'ok'),
     };

@@ -230,4 +230,17 @@ export const migrations: string[] = [
   `
   ALTER TABLE outbound ADD COLUMN warned_at INTEGER;
   `,
+  // Issue 8, message trace: when a user's mail client first downloaded a message (by blob: the row
+  // itself may be gone after POP3 deletes it), and the spool row of an ingest, looked up per trace.
+  `
+  CREATE TABLE IF NOT EXISTS client_fetches (
+    user TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (blob, user)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS spool_ingest ON spool (ingest_id);
+  `,
 ];

@@ -5,7 +5,7 @@
 import type { IngestRecord, OutboundItem, OutboundStore } from '../interfaces.js';
 import type { Db } from './database.js';
 
-interface OutboundRow {
+export interface OutboundRow {
   id: number;
   ingest_id: number;
   blob: string;
@@ -21,7 +21,7 @@ interface OutboundRow {
   warned_at: number | null;
 }
 
-const toItem = (r: OutboundRow): OutboundItem => ({
+export const toItem = (r: OutboundRow): OutboundItem => ({
   id: r.id,
   ingestId: r.ingest_id,
   blob: r.blob,

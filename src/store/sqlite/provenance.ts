@@ -60,6 +60,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return r && this.toStory(r);
   }
 
+  async ofIngest(ingestId: number): Promise<CopyStory[]> {
+    const rows = this.db.prepare(`${SELECT_STORY} WHERE d.ingest_id = ? ORDER BY d.id`).all(ingestId) as StoryRow[];
+    return rows.map((r) => this.toStory(r));
+  }
+
   async recent(since: number, outcomes: DeliveryOutcome[], limit: number): Promise<CopyStory[]> {
     if (outcomes.length === 0) return [];
     const rows = this.db
