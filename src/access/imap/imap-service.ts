@@ -40,6 +40,7 @@ export function createImapDeps(ctx: DataContext, tlsContext: SecureContext | nul
     idlePollMs: options.idlePollMs ?? 500,
     settings,
     log: ctx.log.child({ service: 'imap' }),
+    trace: ctx.store.trace,
   };
 }
 

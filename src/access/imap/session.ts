@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { AppendedMessage, isAppendMessageLiteral } from './append-sink.js';
 import { capabilities } from './capabilities.js';
+import { FirstFetches } from '../shared/first-fetches.js';
 import { handlers } from './commands/index.js';
 import { ImapConnection, type FramingHooks, type LiteralDecision } from './connection.js';
 import type { StreamedLiteral } from './parser/cursor.js';
@@ -19,13 +20,15 @@ import type { CommandHandler, ImapDeps, ImapSession, Reply } from './state.js';
 export async function runSession(socket: Socket, implicitTls: boolean, deps: ImapDeps): Promise<void> {
   const conn = new ImapConnection(socket, implicitTls, deps.limits.maxCommand);
   const id = randomBytes(6).toString('hex');
+  const log = deps.log.child({ session: id, remote: conn.remoteAddress });
   const session: ImapSession = {
     id,
     conn,
     deps,
-    log: deps.log.child({ session: id, remote: conn.remoteAddress }),
+    log,
     state: { kind: 'not-authenticated' },
     enabled: new Set(),
+    fetches: new FirstFetches(deps.trace, 'imap', conn.remoteAddress, log),
   };
   let streamed: AppendedMessage[] = [];
   const hooks: FramingHooks = {
@@ -81,6 +84,8 @@ export async function runSession(socket: Socket, implicitTls: boolean, deps: Ima
     if (session.state.kind === 'selected') session.state.selected.close();
     session.state = { kind: 'logout' };
     await conn.close();
+    // After the close: the client never waits for this write.
+    await session.fetches.flush();
   }
 }
 

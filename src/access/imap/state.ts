@@ -6,7 +6,8 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Settings } from '../../config/schema.js';
-import type { ImapMailboxStore, UserStore } from '../../store/interfaces.js';
+import type { ImapMailboxStore, MessageTraceStore, UserStore } from '../../store/interfaces.js';
+import type { FirstFetches } from '../shared/first-fetches.js';
 import type { LoginThrottle } from '../pop3/throttle.js';
 import type { ImapConnection } from './connection.js';
 import type { MailboxEvents } from './events.js';
@@ -49,6 +50,8 @@ export interface ImapDeps {
   idlePollMs: number;
   settings: () => Settings;
   log: Logger;
+  /** Where first downloads are recorded for the message trace; absent: not recorded. */
+  trace?: Pick<MessageTraceStore, 'recordFetches'>;
 }
 
 /** One connection's session, as command handlers see it. */
@@ -60,6 +63,8 @@ export interface ImapSession {
   state: SessionState;
   /** ENABLEd extensions (RFC 5161). */
   readonly enabled: Set<string>;
+  /** Messages whose body was FETCHed, written in batches (see FirstFetches). */
+  readonly fetches: FirstFetches;
 }
 
 /** What a handler needs to answer: the tag, and `untagged`/`tagged` writers. */

@@ -36,6 +36,7 @@ export function createPop3Deps(ctx: DataContext, tlsContext: SecureContext | nul
     idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
     settings,
     log: ctx.log.child({ service: 'pop3' }),
+    trace: ctx.store.trace,
   };
 }
 

@@ -8,6 +8,7 @@ import { commands } from './commands/index.js';
 import { LineTooLongError, Pop3Connection } from './connection.js';
 import { MAX_AUTH_LINE, parseCommand, type Pop3Command } from './parser.js';
 import { ReadAhead } from './read-ahead.js';
+import { FirstFetches } from '../shared/first-fetches.js';
 import { err, ok } from './replies.js';
 import type { CommandHandler, Pop3Deps, Pop3Session } from './state.js';
 
@@ -15,7 +16,7 @@ export async function runSession(socket: Socket, implicitTls: boolean, deps: Pop
   const conn = new Pop3Connection(socket, implicitTls, MAX_AUTH_LINE);
   const id = randomBytes(6).toString('hex');
   const log = deps.log.child({ session: id, remote: conn.remoteAddress, tls: implicitTls });
-  const session: Pop3Session = { id, conn, deps, log, readAhead: new ReadAhead(), state: { phase: 'authorization', pendingUser: null } };
+  const session: Pop3Session = { id, conn, deps, log, readAhead: new ReadAhead(), fetches: new FirstFetches(deps.trace, 'pop3', conn.remoteAddress, log), state: { phase: 'authorization', pendingUser: null } };
 
   let idle: NodeJS.Timeout | undefined;
   // One timer, refreshed per command: cheaper than a new one for each of thousands of RETRs.
@@ -68,5 +69,7 @@ export async function runSession(socket: Socket, implicitTls: boolean, deps: Pop
     session.state = { phase: 'closed' };
     await session.readAhead.dispose();
     await conn.close();
+    // After the close: the client never waits for this write.
+    await session.fetches.flush();
   }
 }

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { SecureContext } from 'node:tls';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Settings } from '../../config/schema.js';
-import type { Pop3MaildropStore, UserStore } from '../../store/interfaces.js';
+import type { MessageTraceStore, Pop3MaildropStore, UserStore } from '../../store/interfaces.js';
+import type { FirstFetches } from '../shared/first-fetches.js';
 import type { Pop3Connection } from './connection.js';
 import type { MaildropLocks } from './locks.js';
 import type { ReadAhead } from './read-ahead.js';
@@ -45,6 +46,8 @@ export interface Pop3Deps {
   /** The current settings (reloaded while the server runs). */
   settings: () => Settings;
   log: Logger;
+  /** Where first downloads are recorded for the message trace; absent: not recorded. */
+  trace?: Pick<MessageTraceStore, 'recordFetches'>;
 }
 
 /** One connection's session, as command handlers see it. */
@@ -55,6 +58,8 @@ export interface Pop3Session {
   readonly log: Logger;
   /** Message files opened ahead of queued RETRs. */
   readonly readAhead: ReadAhead;
+  /** Messages RETRieved, written in one batch when the session ends. */
+  readonly fetches: FirstFetches;
   state: SessionState;
 }
 

@@ -56,6 +56,7 @@ export const fetch: CommandHandler<Cmd> = {
         const { m } = row;
         if (marksSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen');
         await sendOne(session, selected, t.seq, m, items, structures[row.index]!, ahead ? await ahead.get(row.index) : null);
+        if (bodies) session.fetches.note(selected.mailbox.owner, m.blob);
       }
     }
     await reply.ok(`${cmd.uid ? 'UID ' : ''}FETCH completed`);

@@ -22,7 +22,10 @@ export const retr: CommandHandler<Cmd<'RETR'>> = {
     // requests in order, and this is the one the client is waiting for.
     session.readAhead.prefetch(session.deps.blobs.pathOf(entry.blob), entry.storedSize);
     readQueuedRetrs(session);
-    if (await sendMessage(session, entry, `${entry.size} octets`, null)) session.state.retrieved++;
+    if (await sendMessage(session, entry, `${entry.size} octets`, null)) {
+      session.state.retrieved++;
+      session.fetches.note(session.state.user, entry.blob);
+    }
   },
 };
 
