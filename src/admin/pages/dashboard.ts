@@ -1,7 +1,7 @@
 /** The dashboard: services and ports, each collector's last run with its counts, recent problems. */
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../app.js';
-import { recentProblems } from '../recent-errors.js';
+import { recentProblems } from '../log-reader.js';
 import { renderPage } from '../render.js';
 
 export function registerDashboard(app: FastifyInstance, ctx: AdminContext): void {
