@@ -3,6 +3,8 @@
  * configuration it has loaded, and the collector scheduler (last reports, "Run now").
  */
 import type { Settings, CollectorConfig } from '../config/schema.js';
+import type { CollectorProgress } from '../collect/scheduler.js';
+import type { SessionLogLines } from '../collect/session-log.js';
 import type { SessionReport } from '../collect/session-report.js';
 
 /** The collector scheduler as the admin pages see it (see CollectorScheduler). */
@@ -11,6 +13,12 @@ export interface CollectorControl {
   lastReports(): SessionReport[];
   /** One session now; `dryRun` downloads and deletes nothing and fills `plan`. */
   runNow(c: CollectorConfig, opts: { dryRun: boolean }): Promise<SessionReport & { busy: boolean }>;
+  /** Starts a real session without waiting; `started` false when one was already running. */
+  startNow(c: CollectorConfig): { started: boolean };
+  /** The running session's live counts, else the last session's. */
+  progress(name: string): CollectorProgress;
+  /** The running or last session's log lines (null: none since the server started). */
+  sessionLog(name: string): (SessionLogLines & { running: boolean }) | null;
 }
 
 /** The running server. Every method reads live state: the pages call them per request. */

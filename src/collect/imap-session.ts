@@ -59,6 +59,7 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
         }
       }
       const todo = uids.filter((u) => !journal.has(idOf(u)));
+      log.info({ onServer: uids.length, new: todo.length }, `${uids.length} message${uids.length === 1 ? '' : 's'} in ${c.folder}, ${todo.length} not downloaded yet`);
       if (opts.dryRun) {
         report.plan = [];
         for (const uid of todo) {
@@ -101,6 +102,7 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
         await client.messageDelete(due.join(','), { uid: true });
         await deps.store.journal.markDeleted(mailboxKey, due.map(idOf), Date.now());
         report.deleted = due.length;
+        log.info({ deleted: due.length }, `deleted ${due.length} delivered message${due.length === 1 ? '' : 's'} from ${c.folder}`);
       }
     } finally {
       lock.release();

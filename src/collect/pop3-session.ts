@@ -57,6 +57,7 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
       }
     }
     const todo = list.filter((m) => !journal.has(ids.get(m.id)!)).map((m) => m.id);
+    log.info({ onServer: list.length, new: todo.length }, `${list.length} message${list.length === 1 ? '' : 's'} on the server, ${todo.length} not downloaded yet`);
     if (opts.dryRun) {
       report.plan = [];
       for (const id of todo) {
@@ -101,6 +102,7 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
     await client.quit();
     if (due.length > 0) await deps.store.journal.markDeleted(mailboxKey, due.map((d) => d.remoteId), Date.now());
     report.deleted = due.length;
+    if (due.length > 0) log.info({ deleted: due.length }, `deleted ${due.length} delivered message${due.length === 1 ? '' : 's'} from the server`);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     if (!quitSent) {

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { remoteMailboxKey, type CollectorConfig } from '../config/schema.js';
+import { collectorPort, remoteMailboxKey, type CollectorConfig } from '../config/schema.js';
 import { tryLockFile } from '../server/file-lock.js';
 import type { CollectDeps } from './fetched-message.js';
 import { runPop3Session, type SessionOptions } from './pop3-session.js';
@@ -22,8 +22,13 @@ export function mailboxLockFile(dataDir: string, mailboxKey: string): string {
   return path.join(dataDir, 'locks', `${createHash('sha256').update(mailboxKey).digest('hex').slice(0, 32)}.lock`);
 }
 
+export interface RunOptions extends SessionOptions {
+  /** Called once the mailbox is locked with the session's report, which the session fills in as it goes (live counts). */
+  onStart?: (report: SessionReport) => void;
+}
+
 /** Thrown-free: every failure ends up in `report.errors`; `busy` says another session held the mailbox. */
-export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: SessionOptions): Promise<SessionReport & { busy: boolean }> {
+export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: RunOptions): Promise<SessionReport & { busy: boolean }> {
   const mailboxKey = remoteMailboxKey(c);
   const report = newReport(c.name, mailboxKey);
   const lockFile = mailboxLockFile(deps.dataDir, mailboxKey);
@@ -34,6 +39,8 @@ export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: Sess
     return { ...report, busy: true };
   }
   const log = deps.log.child({ collector: c.name });
+  opts.onStart?.(report);
+  log.info({ session: report.sessionId, host: c.host, port: collectorPort(c), security: c.security, user: c.user }, `connecting to ${c.protocol.toUpperCase()} ${c.user} at ${c.host}:${collectorPort(c)} (${c.security})${opts.dryRun ? ' for a dry run' : ''}`);
   try {
     if (c.protocol === 'pop3') await runPop3Session(deps, c, mailboxKey, report, log, opts);
     else {
@@ -48,6 +55,8 @@ export async function runCollector(deps: RunDeps, c: CollectorConfig, opts: Sess
     lock.release();
     report.durationMs = Date.now() - report.startedAt;
   }
+  // Each error on its own line too: the summary joins them, the session's log reads better one by one.
+  for (const e of report.errors) log.warn({ session: report.sessionId }, e);
   const line = formatReport(report);
   if (report.errors.length > 0) log.warn({ report }, line);
   else log.info({ report }, line);

@@ -8,13 +8,52 @@ import type { CollectorConfig } from '../config/schema.js';
 import type { DataContext } from '../server/data-dir.js';
 import type { Service } from '../server/service.js';
 import { runCollector } from './run-collector.js';
-import type { SessionReport } from './session-report.js';
+import { SessionLog, type SessionLogLines } from './session-log.js';
+import { formatReport, type SessionReport } from './session-report.js';
+
+type RunResult = SessionReport & { busy: boolean };
+
+/** A session in progress: its report fills in as it goes, `done`/`total` are the downloads. */
+interface Live {
+  promise: Promise<RunResult>;
+  log: SessionLog;
+  report?: SessionReport;
+  done?: number;
+  total?: number;
+}
 
 interface State {
   nextRunAt: number;
   failures: number;
-  running: boolean;
+  /** The session running now (scheduled or "Run now"), at most one per collector. */
+  current?: Live;
   last?: SessionReport;
+  lastLog?: SessionLogLines;
+}
+
+/**
+ * Where a collector's session is: connecting (and listing), downloading (`fetched` of `toFetch`),
+ * finishing (delivering the last batch, deleting, QUIT), finished (the last session), or idle
+ * (none since the server started). The counts are the running session's, or the last one's.
+ */
+export interface CollectorProgress {
+  collector: string;
+  state: 'idle' | 'connecting' | 'downloading' | 'finishing' | 'finished';
+  running: boolean;
+  sessionId: string | null;
+  startedAt: string | null;
+  seen: number;
+  downloaded: number;
+  delivered: number;
+  held: number;
+  suppressed: number;
+  deleted: number;
+  kept: number;
+  fetched: number;
+  toFetch: number | null;
+  errors: string[];
+  /** The last session's summary line (as logged and as `postroom collect` prints it), once finished. */
+  summary: string | null;
 }
 
 const TICK_MS = 1000;
@@ -25,10 +64,17 @@ export interface CollectorScheduler extends Service {
   lastReports(): SessionReport[];
   /**
    * Runs one session of a collector now (the admin's "Run now"; enabled or not), whatever its
-   * schedule; `busy` when a session on that mailbox is already running. A real run becomes the
-   * collector's last report and restarts its interval; a dry run changes nothing.
+   * schedule, and resolves with its report. A real run already going (scheduled or another click)
+   * is waited for rather than started twice; `busy` when another process holds the mailbox. A real
+   * run becomes the collector's last report and restarts its interval; a dry run changes nothing.
    */
-  runNow(c: CollectorConfig, opts: { dryRun: boolean }): Promise<SessionReport & { busy: boolean }>;
+  runNow(c: CollectorConfig, opts: { dryRun: boolean }): Promise<RunResult>;
+  /** Starts a real session without waiting for it (false: one was already running, nothing started). */
+  startNow(c: CollectorConfig): { started: boolean };
+  /** The running session's progress, else the last session's result. */
+  progress(name: string): CollectorProgress;
+  /** The log lines of the collector's running session, else of its last one (null: none yet). */
+  sessionLog(name: string): (SessionLogLines & { running: boolean }) | null;
 }
 
 export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: number } = {}): CollectorScheduler {
@@ -36,8 +82,14 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
   const log: Logger = ctx.log.child({ service: 'collect' });
   const states = new Map<string, State>();
   const controller = new AbortController();
-  const running = new Set<Promise<void>>();
+  const running = new Set<Promise<RunResult>>();
   let timer: NodeJS.Timeout | null = null;
+
+  const stateOf = (name: string) => {
+    const st = states.get(name) ?? { nextRunAt: Date.now(), failures: 0 };
+    states.set(name, st);
+    return st;
+  };
 
   const tick = async () => {
     const all = (await ctx.store.config.snapshot()).collectors;
@@ -46,21 +98,44 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
     // A disabled collector keeps its last report (an admin's "Run now" of it); a removed one goes.
     for (const name of states.keys()) if (!all.some((c) => c.name === name)) states.delete(name);
     for (const c of collectors) {
-      const st = states.get(c.name) ?? { nextRunAt: now, failures: 0, running: false };
-      states.set(c.name, st);
-      if (st.running || st.nextRunAt > now || running.size >= maxConcurrent) continue;
-      st.running = true;
-      const p = run(c, st).finally(() => {
-        st.running = false;
-        running.delete(p);
-      });
-      running.add(p);
+      const st = stateOf(c.name);
+      if (st.current || st.nextRunAt > now || running.size >= maxConcurrent) continue;
+      launch(c, st);
     }
   };
 
-  const run = async (c: CollectorConfig, st: State) => {
-    const report = await runCollector({ store: ctx.store, pipeline: ctx.pipeline, dataDir: ctx.dataDir, log }, c, { dryRun: false, signal: controller.signal });
-    st.last = report;
+  /** One real session, with its progress and log kept for the admin pages (the CLI's onProgress). */
+  const launch = (c: CollectorConfig, st: State): Live => {
+    const sessionLog = new SessionLog(log);
+    const live = { log: sessionLog } as Live;
+    const p = runCollector({ store: ctx.store, pipeline: ctx.pipeline, dataDir: ctx.dataDir, log: sessionLog.logger }, c, {
+      dryRun: false,
+      signal: controller.signal,
+      onStart: (r) => (live.report = r),
+      onProgress: (done, total) => {
+        live.done = done;
+        live.total = total;
+      },
+    }).then((report) => {
+      finished(c, st, report, sessionLog);
+      return report;
+    });
+    live.promise = p;
+    st.current = live;
+    running.add(p);
+    // runCollector reports failures in the report; a rejection here is a bug, logged for "Run now" without a waiter.
+    p.finally(() => {
+      if (st.current === live) st.current = undefined;
+      running.delete(p);
+    }).catch((err: unknown) => log.error({ err, collector: c.name }, 'collector session failed'));
+    return live;
+  };
+
+  const finished = (c: CollectorConfig, st: State, report: RunResult, sessionLog: SessionLog) => {
+    if (!report.busy) {
+      st.last = report;
+      st.lastLog = sessionLog.snapshot();
+    }
     if (report.errors.length > 0 && !controller.signal.aborted) {
       st.failures++;
       const backoff = Math.min(c.intervalSeconds * 1000 * 2 ** Math.min(st.failures, 10), MAX_BACKOFF_MS);
@@ -70,6 +145,31 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
       st.failures = 0;
       st.nextRunAt = Date.now() + c.intervalSeconds * 1000;
     }
+  };
+
+  const progress = (name: string): CollectorProgress => {
+    const st = states.get(name);
+    const live = st?.current;
+    const r = live ? live.report : st?.last;
+    const state: CollectorProgress['state'] = live ? (live.total === undefined ? 'connecting' : (live.done ?? 0) < live.total ? 'downloading' : 'finishing') : r ? 'finished' : 'idle';
+    return {
+      collector: name,
+      state,
+      running: live !== undefined,
+      sessionId: r?.sessionId ?? null,
+      startedAt: r ? new Date(r.startedAt).toISOString() : null,
+      seen: r?.seen ?? 0,
+      downloaded: r?.downloaded ?? 0,
+      delivered: r?.delivered ?? 0,
+      held: r?.held ?? 0,
+      suppressed: r?.suppressed ?? 0,
+      deleted: r?.deleted ?? 0,
+      kept: r?.kept ?? 0,
+      fetched: live ? (live.done ?? 0) : (r?.downloaded ?? 0),
+      toFetch: live ? (live.total ?? null) : null,
+      errors: [...(r?.errors ?? [])],
+      summary: !live && r ? formatReport(r) : null,
+    };
   };
 
   return {
@@ -87,19 +187,26 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
       await Promise.allSettled([...running]);
     },
     describe: () => {
-      const n = [...states.values()].filter((s) => s.running).length;
+      const n = [...states.values()].filter((s) => s.current).length;
       return timer ? `${states.size} collector${states.size === 1 ? '' : 's'}, ${n} running` : 'stopped';
     },
     lastReports: () => [...states.values()].flatMap((s) => (s.last ? [s.last] : [])),
     async runNow(c, { dryRun }) {
-      const report = await runCollector({ store: ctx.store, pipeline: ctx.pipeline, dataDir: ctx.dataDir, log }, c, { dryRun, signal: controller.signal });
-      if (!dryRun && !report.busy) {
-        const st = states.get(c.name) ?? { nextRunAt: 0, failures: 0, running: false };
-        states.set(c.name, st);
-        st.last = report;
-        st.nextRunAt = Date.now() + c.intervalSeconds * 1000;
-      }
-      return report;
+      if (dryRun) return runCollector({ store: ctx.store, pipeline: ctx.pipeline, dataDir: ctx.dataDir, log }, c, { dryRun, signal: controller.signal });
+      const st = stateOf(c.name);
+      return (st.current ?? launch(c, st)).promise;
+    },
+    startNow(c) {
+      const st = stateOf(c.name);
+      if (st.current) return { started: false };
+      launch(c, st);
+      return { started: true };
+    },
+    progress,
+    sessionLog(name) {
+      const st = states.get(name);
+      if (st?.current) return { ...st.current.log.snapshot(), running: true };
+      return st?.lastLog ? { ...st.lastLog, running: false } : null;
     },
   };
 }

@@ -13,11 +13,50 @@ import type { DoctorFinding } from './doctor-checks.js';
 
 const DAY = 86_400_000;
 
-/** Connects to the relay, says EHLO (STARTTLS as configured) and logs in when a user is set; sends nothing. */
-export async function checkRelay(settings: Settings, timeoutMs = 10_000): Promise<DoctorFinding> {
+/** One step of the relay test, as the Settings page and the API show it. */
+export interface RelayStep {
+  step: 'connect' | 'TLS' | 'EHLO' | 'STARTTLS' | 'AUTH' | 'QUIT';
+  result: 'ok' | 'failed' | 'skipped';
+  detail: string;
+}
+
+interface SmtpError extends Error {
+  code?: string;
+  command?: string;
+}
+
+/** Which step a nodemailer error belongs to ("command" is the SMTP command it answered, CONN before any). */
+function failedStep(e: SmtpError, security: string): RelayStep['step'] {
+  const cmd = e.command ?? '';
+  if (cmd.startsWith('AUTH')) return 'AUTH';
+  if (cmd === 'QUIT') return 'QUIT';
+  if (cmd === 'STARTTLS') return 'STARTTLS';
+  if (['EHLO', 'HELO', 'LHLO'].includes(cmd)) return 'EHLO';
+  if (e.code === 'ETLS') return security === 'tls' ? 'TLS' : 'STARTTLS';
+  if (e.code === 'EPROTOCOL') return 'EHLO';
+  return 'connect';
+}
+
+const FIXES: Record<RelayStep['step'], string> = {
+  connect: 'check relay.host, relay.port and relay.security, and that this machine may connect out on that port',
+  TLS: 'check relay.security: "tls" is TLS from the first byte (usually port 465), "starttls" upgrades a plain connection (usually port 587)',
+  EHLO: 'the smarthost did not accept an SMTP session: check relay.host and relay.port (is it the provider\'s SMTP server?)',
+  STARTTLS: 'check relay.security: the smarthost offers no working STARTTLS there (use "tls" on port 465, or what the provider documents)',
+  AUTH: 'check relay.user and relay.password (the ISP may need an app password)',
+  QUIT: '',
+};
+
+/**
+ * Connects to the relay, says EHLO (STARTTLS as configured), logs in when a user is set and says
+ * QUIT; sends no mail. Each step's result, and the doctor's finding (what to fix) for the whole.
+ */
+export async function testRelay(settings: Settings, timeoutMs = 10_000): Promise<{ finding: DoctorFinding; steps: RelayStep[] }> {
   const relay = settings.relay;
-  if (!relay) return { check: 'relay', severity: 'ok', message: 'no relay configured (outgoing mail to other domains stays queued)', fix: '' };
+  if (!relay) return { finding: { check: 'relay', severity: 'ok', message: 'no relay configured (outgoing mail to other domains stays queued)', fix: '' }, steps: [] };
   const where = `${relay.host}:${relay.port} (${relay.security})`;
+  const plan: RelayStep['step'][] = ['connect', ...(relay.security === 'tls' ? (['TLS'] as const) : []), 'EHLO', ...(relay.security === 'starttls' ? (['STARTTLS'] as const) : []), ...(relay.user ? (['AUTH'] as const) : []), 'QUIT'];
+  const steps: RelayStep[] = plan.map((step) => ({ step, result: 'skipped', detail: 'not tried' }));
+  const done = (step: RelayStep['step'], detail: string) => Object.assign(steps.find((s) => s.step === step)!, { result: 'ok', detail });
   const conn = relayConnection(relay, settings.hostname, { connectMs: timeoutMs, socketMs: timeoutMs });
   // nodemailer reports connection failures as 'error' events, not through the connect callback.
   let failed: (e: Error) => void = () => undefined;
@@ -29,20 +68,35 @@ export async function checkRelay(settings: Settings, timeoutMs = 10_000): Promis
     });
   try {
     await step((cb) => conn.connect(cb));
+    done('connect', `connected to ${relay.host}:${relay.port}`);
+    if (relay.security === 'tls') done('TLS', 'TLS from the first byte, certificate verified');
+    done('EHLO', 'the smarthost greeted us and answered EHLO');
+    if (relay.security === 'starttls') done('STARTTLS', 'upgraded to TLS, certificate verified');
     if (relay.user) {
-      try {
-        await step((cb) => conn.login({ user: relay.user!, pass: relay.password ?? '' }, cb));
-      } catch (e) {
-        return { check: 'relay', severity: 'error', message: `the relay ${where} refused our credentials for ${relay.user}: ${(e as Error).message}`, fix: 'check relay.user and relay.password (the ISP may need an app password)' };
-      }
+      await step((cb) => conn.login({ user: relay.user!, pass: relay.password ?? '' }, cb));
+      done('AUTH', `logged in as ${relay.user}`);
     }
-    return { check: 'relay', severity: 'ok', message: `relay ${where} answers${relay.user ? ` and accepts the login of ${relay.user}` : ''}`, fix: '' };
-  } catch (e) {
-    return { check: 'relay', severity: 'error', message: `cannot reach the relay ${where}: ${(e as Error).message}`, fix: 'check relay.host, relay.port and relay.security, and that this machine may connect out on that port' };
+    await step((cb) => {
+      conn.once('end', () => cb());
+      conn.quit();
+    });
+    done('QUIT', 'said goodbye; no mail was sent');
+    return { finding: { check: 'relay', severity: 'ok', message: `relay ${where} answers${relay.user ? ` and accepts the login of ${relay.user}` : ''}`, fix: '' }, steps };
+  } catch (err) {
+    const e = err as SmtpError;
+    const at = failedStep(e, relay.security);
+    Object.assign(steps.find((s) => s.step === at) ?? steps[0]!, { result: 'failed', detail: e.message });
+    const message =
+      at === 'AUTH' ? `the relay ${where} refused our credentials for ${relay.user}: ${e.message}` : at === 'QUIT' ? `the relay ${where} did not answer QUIT: ${e.message}` : `cannot reach the relay ${where}: ${at} failed: ${e.message}`;
+    return { finding: { check: 'relay', severity: at === 'QUIT' ? 'warning' : 'error', message, fix: FIXES[at] }, steps };
   } finally {
-    conn.quit();
     conn.close();
   }
+}
+
+/** The doctor's relay check: the relay test's finding. */
+export async function checkRelay(settings: Settings, timeoutMs = 10_000): Promise<DoctorFinding> {
+  return (await testRelay(settings, timeoutMs)).finding;
 }
 
 /** The certificate the server offers: configured, else DATA/tls/cert.pem. */

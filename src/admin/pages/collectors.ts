@@ -2,7 +2,13 @@
  * Mail collectors: list with each one's last run, add/edit (General, Routing, Duplicates & leave
  * on server), remove, Run now and the routing dry run: the same runCollector as `postroom collect`,
  * through the server's scheduler so a run counts as the collector's last run.
+ *
+ * Run now without JavaScript posts and waits for the session; with it, collector-run.js posts to
+ * /start (answers at once) and polls /progress (the scheduler's live counts) until it finishes.
+ * The last session's log is its own page (/collectors/NAME/log).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatReport } from '../../collect/session-report.js';
 import { removeCollector, saveCollector, type CollectorInput } from '../../config/edit.js';
@@ -10,7 +16,7 @@ import { collectorPort, defaultEnvelopeHeaders, type CollectorConfig } from '../
 import type { AdminContext } from '../app.js';
 import { checked, field, lines, num } from '../form.js';
 import { changedText, problemsOf } from '../outcome.js';
-import { redirectWithFlash, renderPage } from '../render.js';
+import { redirectWithFlash, renderPage, viewsDir } from '../render.js';
 
 type Named = { Params: { name: string } };
 
@@ -113,7 +119,7 @@ export function registerCollectorPages(app: FastifyInstance, ctx: AdminContext):
 
   app.get('/collectors', async (req, reply) => {
     const reports = new Map(ctx.runtime.collectors.lastReports().map((r) => [r.collector, r]));
-    const collectors = (await ctx.store.config.snapshot()).collectors.map((c) => ({ c, port: collectorPort(c), report: reports.get(c.name) ?? null }));
+    const collectors = (await ctx.store.config.snapshot()).collectors.map((c) => ({ c, port: collectorPort(c), report: reports.get(c.name) ?? null, progress: ctx.runtime.collectors.progress(c.name) }));
     return renderPage(req, reply, 'collectors', { title: 'Mail collectors', collectors });
   });
   app.get('/collectors/new', async (req, reply) => form(req, reply, null, blank));
@@ -131,6 +137,30 @@ export function registerCollectorPages(app: FastifyInstance, ctx: AdminContext):
     if (report.busy) return redirectWithFlash(reply, '/collectors', { kind: 'error', text: `${c.name}: another session is collecting from this mailbox right now; try again in a moment.` });
     return redirectWithFlash(reply, '/collectors', { kind: report.errors.length ? 'error' : 'ok', text: formatReport(report) });
   });
+  // The script's side of Run now: start without waiting (a session already running is not started
+  // again, its progress is shown), then poll. JSON, but behind the cookie login and CSRF like the forms.
+  app.post<Named>('/collectors/:name/start', async (req, reply) => {
+    const c = await find(req.params.name);
+    if (!c) return reply.code(404).send({ error: 'not_found', message: `no collector named "${req.params.name}"` });
+    const { started } = ctx.runtime.collectors.startNow(c);
+    return { started, progress: ctx.runtime.collectors.progress(c.name) };
+  });
+  app.get<Named>('/collectors/:name/progress', async (req, reply) => {
+    if (!(await find(req.params.name))) return reply.code(404).send({ error: 'not_found', message: `no collector named "${req.params.name}"` });
+    return reply.header('cache-control', 'no-store').send(ctx.runtime.collectors.progress(req.params.name));
+  });
+  app.get<Named>('/collectors/:name/log', async (req, reply) => {
+    const c = await find(req.params.name);
+    if (!c) return reply.callNotFound();
+    const log = ctx.runtime.collectors.sessionLog(c.name);
+    return renderPage(req, reply, 'collector-log', { title: `Last session: ${c.name}`, c, log, progress: ctx.runtime.collectors.progress(c.name) });
+  });
+  let script: Promise<string> | null = null;
+  app.get('/collector-run.js', async (_req, reply) => {
+    script ??= readFile(path.join(viewsDir, 'collector-run.js'), 'utf8');
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(await script);
+  });
+
   app.post<Named>('/collectors/:name/dry-run', async (req, reply) => {
     const c = await find(req.params.name);
     if (!c) return reply.callNotFound();
