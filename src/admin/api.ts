@@ -8,6 +8,7 @@ import type { ApplyResult } from '../config/apply.js';
 import { addUser, removeCollector, removeUser, saveCollector, updateSettings, updateUser, type CollectorInput } from '../config/edit.js';
 import { UsageError } from '../errors.js';
 import type { AdminContext } from './app.js';
+import { countsJson, dashboardCounts } from './dashboard-counts.js';
 import { checkAdminLogin } from './login.js';
 import { problemsOf } from './outcome.js';
 import { createSession } from './sessions.js';
@@ -15,12 +16,12 @@ import { createSession } from './sessions.js';
 type Named = { Params: { name: string } };
 type Json = Record<string, unknown>;
 
-const obj = (body: unknown): Json => (body && typeof body === 'object' && !Array.isArray(body) ? (body as Json) : {});
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+export const obj = (body: unknown): Json => (body && typeof body === 'object' && !Array.isArray(body) ? (body as Json) : {});
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Runs an edit and answers { changes } or 400 { problems }. */
-async function edit(reply: FastifyReply, run: () => Promise<ApplyResult>): Promise<FastifyReply> {
+export async function edit(reply: FastifyReply, run: () => Promise<ApplyResult>): Promise<FastifyReply> {
   try {
     const r = await run();
     return reply.send({ changes: r.changes, notes: r.notes });
@@ -58,6 +59,7 @@ export function registerApi(app: FastifyInstance, ctx: AdminContext): void {
     configGeneration: { running: runtime.configGeneration(), stored: await store.config.generation() },
     services: runtime.services(),
     collectors: runtime.collectors.lastReports(),
+    ...countsJson(await dashboardCounts(store)),
   }));
 
   app.get('/api/users', async () => (await store.users.list()).map((u) => ({ name: u.name, addresses: u.addresses, admin: u.admin, hasPassword: u.passwordHash !== null })));

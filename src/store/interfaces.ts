@@ -296,6 +296,19 @@ export interface OutboundStore {
   retryNow(id: number, now: number): Promise<boolean>;
   /** Removes a row whatever its state (no bounce); false when there is none. */
   remove(id: number): Promise<boolean>;
+  /** The queue at a glance (the admin dashboard), counted by the store rather than by listing every row. */
+  summary(): Promise<OutboundSummary>;
+}
+
+export interface OutboundSummary {
+  /** Rows waiting for the smarthost. */
+  queued: number;
+  /** Of those, rows already tried that failed temporarily (attempts > 0). */
+  deferred: number;
+  /** When the oldest queued row was created; null when nothing is queued. */
+  oldestQueuedAt: number | null;
+  /** Rows that bounced to their sender and are kept for diagnosis. */
+  failed: number;
 }
 
 /** What makes two submissions "the same message sent again" (see src/smtp/resend.ts). */
@@ -654,6 +667,8 @@ export interface ProvenanceStore {
   ofIngest(ingestId: number): Promise<CopyStory[]>;
   /** Ingests from collectors since `since`: the source and routing only, for doctor's routing checks. */
   collectorIngests(since: number, limit: number): Promise<Array<{ ingestId: number; source: Source; routing: unknown; blob: string }>>;
+  /** How many copies (every user) were delivered, held and suppressed at or after `since`: the dashboard's "today". */
+  outcomeCounts(since: number): Promise<Record<DeliveryOutcome, number>>;
 }
 
 /** The store checking itself, for `postroom doctor`. */

@@ -243,4 +243,9 @@ export const migrations: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS spool_ingest ON spool (ingest_id);
   `,
+  // Issue 8, the dashboard's copies held and suppressed today: counted by (outcome, at) range scans
+  // instead of reading every delivery ever made.
+  `
+  CREATE INDEX IF NOT EXISTS deliveries_outcome_at ON deliveries (outcome, at);
+  `,
 ];

@@ -2,7 +2,7 @@
  * The outbound queue over SQLite. Rows are inserted by the delivery transaction
  * (`insertOutbound`, called from deliveries.ts); the relay worker and `postroom queue` use the rest.
  */
-import type { IngestRecord, OutboundItem, OutboundStore } from '../interfaces.js';
+import type { IngestRecord, OutboundItem, OutboundStore, OutboundSummary } from '../interfaces.js';
 import type { Db } from './database.js';
 
 export interface OutboundRow {
@@ -95,6 +95,18 @@ export class SqliteOutboundStore implements OutboundStore {
 
   async remove(id: number): Promise<boolean> {
     return this.db.prepare('DELETE FROM outbound WHERE id = ?').run(id).changes > 0;
+  }
+
+  async summary(): Promise<OutboundSummary> {
+    // One pass over the unsent rows (sent rows, the bulk over time, are skipped by the state index).
+    const r = this.db
+      .prepare(
+        `SELECT count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'queued' AND attempts > 0) AS deferred,
+                min(created_at) FILTER (WHERE state = 'queued') AS oldest, count(*) FILTER (WHERE state = 'failed') AS failed
+         FROM outbound WHERE state IN ('queued', 'failed')`,
+      )
+      .get() as { queued: number; deferred: number; oldest: number | null; failed: number };
+    return { queued: r.queued, deferred: r.deferred, oldestQueuedAt: r.oldest, failed: r.failed };
   }
 
   /** Runs one UPDATE per id in one transaction; the id is the statement's last parameter. */

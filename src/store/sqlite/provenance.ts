@@ -98,6 +98,14 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     }));
   }
 
+  async outcomeCounts(since: number): Promise<Record<DeliveryOutcome, number>> {
+    const counts: Record<DeliveryOutcome, number> = { delivered: 0, held: 0, suppressed: 0 };
+    // One range scan per outcome on the deliveries_outcome_at index; a GROUP BY would scan every row.
+    const stmt = this.db.prepare('SELECT count(*) AS n FROM deliveries WHERE outcome = ? AND at >= ?');
+    for (const outcome of Object.keys(counts) as DeliveryOutcome[]) counts[outcome] = (stmt.get(outcome, since) as { n: number }).n;
+    return counts;
+  }
+
   private toStory(r: StoryRow): CopyStory {
     const events = (
       this.db.prepare('SELECT delivery_id, kind, at, actor, detail FROM copy_events WHERE delivery_id = ? ORDER BY id').all(r.delivery_id) as Array<{
