@@ -15,6 +15,7 @@ import { LoginThrottle } from '../auth/login-throttle.js';
 import type { Store } from '../store/interfaces.js';
 import { registerApi } from './api.js';
 import { registerRunApi } from './api-runs.js';
+import { registerListApi } from './api-lists.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
@@ -118,5 +119,6 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerDoctorPage(app, ctx);
   registerApi(app, ctx);
   registerRunApi(app, ctx);
+  registerListApi(app, ctx);
   return app;
 }

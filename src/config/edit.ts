@@ -124,6 +124,14 @@ export function saveList(store: Store, originalName: string | null, list: ListIn
   });
 }
 
+/** Changes the given fields of a list (the API's PATCH); the others stay as they are. */
+export function patchList(store: Store, name: string, change: Partial<ListInput>): Promise<ApplyResult> {
+  return editConfig(store, (doc) => {
+    const merged = { ...doc.lists[namedIndex(doc.lists, 'list', name)]!, ...change };
+    putNamed(doc.lists, 'list', name, merged, () => merged);
+  });
+}
+
 /** Removes a list; the cross-checks refuse it while a list or collector still names it. */
 export function removeList(store: Store, name: string): Promise<ApplyResult> {
   return editConfig(store, (doc) => {
