@@ -175,6 +175,31 @@ users:
     await shot('12-doctor');
   });
 
+  it('adds a mailing list with members on the Lists page, and the dashboard shows the queue and today’s duplicates', async () => {
+    await page.getByRole('link', { name: 'Lists', exact: true }).click();
+    await page.getByRole('link', { name: 'Add a list' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('board');
+    await page.getByLabel('Address', { exact: true }).fill('board@example.test');
+    await page.getByLabel(/^Mailing list/).check();
+    await page.getByLabel('Members', { exact: true }).fill('bob\njane\nadvisor@elsewhere.test');
+    await page.getByLabel(/^Members only/).check();
+    await shot('17-list-form');
+    await page.getByRole('button', { name: 'Add list' }).click();
+    await page.getByText('list board: added').waitFor();
+    await shot('16-lists');
+    assert.deepEqual(await server.ctx.store.config.list('board'), { name: 'board', address: 'board@example.test', type: 'mailing', members: ['bob', 'jane', 'advisor@elsewhere.test'], membersOnly: true });
+    assert.deepEqual(await server.ctx.store.config.ownerOf('board@example.test'), { kind: 'list', name: 'board' });
+
+    // One message waiting for the smarthost; the copy held earlier today is counted (released or not).
+    await server.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '127.0.0.1', envelopeFrom: 'bob@example.test' }, routing: { mode: 'envelope', recipients: ['partner@remote.test'] }, content: [message({ subject: 'Later', to: 'partner@remote.test' })] });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByText('1 waiting in the queue').waitFor();
+    assert.match(await page.locator('#stat-dupes').locator('..').innerText(), /0 suppressed · 1 held/);
+    await shot('18-dashboard');
+    await page.getByRole('link', { name: 'Duplicates today' }).click();
+    await page.waitForURL(`${base}/duplicates`);
+  });
+
   it('shows the password page and logs out', async () => {
     await page.getByRole('link', { name: 'Change password' }).click();
     await shot('09-password');
