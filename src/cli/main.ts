@@ -10,6 +10,7 @@ import { registerDuplicates } from './commands/duplicates.js';
 import { registerMailbox } from './commands/mailbox.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
+import { registerTrace } from './commands/trace.js';
 import { registerUser } from './commands/user.js';
 
 const program = new Command('postroom')
@@ -28,6 +29,7 @@ registerQueue(program);
 registerDuplicates(program);
 registerDiagnose(program);
 registerDoctor(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);
