@@ -33,6 +33,8 @@ function failedStep(e: SmtpError, security: string): RelayStep['step'] {
   if (cmd === 'STARTTLS') return 'STARTTLS';
   if (['EHLO', 'HELO', 'LHLO'].includes(cmd)) return 'EHLO';
   if (e.code === 'ETLS') return security === 'tls' ? 'TLS' : 'STARTTLS';
+  // Implicit TLS fails inside the connection (code ESOCKET): OpenSSL's words tell it from a refused connection.
+  if (security === 'tls' && /SSL|TLS|certificate|wrong version/i.test(e.message)) return 'TLS';
   if (e.code === 'EPROTOCOL') return 'EHLO';
   return 'connect';
 }
@@ -56,7 +58,15 @@ export async function testRelay(settings: Settings, timeoutMs = 10_000): Promise
   const where = `${relay.host}:${relay.port} (${relay.security})`;
   const plan: RelayStep['step'][] = ['connect', ...(relay.security === 'tls' ? (['TLS'] as const) : []), 'EHLO', ...(relay.security === 'starttls' ? (['STARTTLS'] as const) : []), ...(relay.user ? (['AUTH'] as const) : []), 'QUIT'];
   const steps: RelayStep[] = plan.map((step) => ({ step, result: 'skipped', detail: 'not tried' }));
-  const done = (step: RelayStep['step'], detail: string) => Object.assign(steps.find((s) => s.step === step)!, { result: 'ok', detail });
+  const okDetail: Record<RelayStep['step'], string> = {
+    connect: `connected to ${relay.host}:${relay.port}`,
+    TLS: 'TLS from the first byte, certificate verified',
+    EHLO: 'the smarthost greeted us and answered EHLO',
+    STARTTLS: 'upgraded to TLS, certificate verified',
+    AUTH: `logged in as ${relay.user}`,
+    QUIT: 'said goodbye; no mail was sent',
+  };
+  const done = (step: RelayStep['step']) => Object.assign(steps.find((s) => s.step === step)!, { result: 'ok', detail: okDetail[step] });
   const conn = relayConnection(relay, settings.hostname, { connectMs: timeoutMs, socketMs: timeoutMs });
   // nodemailer reports connection failures as 'error' events, not through the connect callback.
   let failed: (e: Error) => void = () => undefined;
@@ -68,26 +78,34 @@ export async function testRelay(settings: Settings, timeoutMs = 10_000): Promise
     });
   try {
     await step((cb) => conn.connect(cb));
-    done('connect', `connected to ${relay.host}:${relay.port}`);
-    if (relay.security === 'tls') done('TLS', 'TLS from the first byte, certificate verified');
-    done('EHLO', 'the smarthost greeted us and answered EHLO');
-    if (relay.security === 'starttls') done('STARTTLS', 'upgraded to TLS, certificate verified');
+    done('connect');
+    if (relay.security === 'tls') done('TLS');
+    done('EHLO');
+    if (relay.security === 'starttls') done('STARTTLS');
     if (relay.user) {
       await step((cb) => conn.login({ user: relay.user!, pass: relay.password ?? '' }, cb));
-      done('AUTH', `logged in as ${relay.user}`);
+      done('AUTH');
     }
     await step((cb) => {
       conn.once('end', () => cb());
       conn.quit();
     });
-    done('QUIT', 'said goodbye; no mail was sent');
+    done('QUIT');
     return { finding: { check: 'relay', severity: 'ok', message: `relay ${where} answers${relay.user ? ` and accepts the login of ${relay.user}` : ''}`, fix: '' }, steps };
   } catch (err) {
     const e = err as SmtpError;
+    const why = /wrong version number/.test(e.message) ? 'the server did not answer in TLS on this port (OpenSSL: wrong version number)' : e.message.trim();
     const at = failedStep(e, relay.security);
-    Object.assign(steps.find((s) => s.step === at) ?? steps[0]!, { result: 'failed', detail: e.message });
+    const i = Math.max(0, steps.findIndex((s) => s.step === at));
+    // nodemailer's connect() covers connect, TLS, EHLO and STARTTLS: the steps before the failed one went through.
+    for (const s of steps.slice(0, i)) if (s.result === 'skipped') done(s.step);
+    Object.assign(steps[i]!, { result: 'failed', detail: why });
     const message =
-      at === 'AUTH' ? `the relay ${where} refused our credentials for ${relay.user}: ${e.message}` : at === 'QUIT' ? `the relay ${where} did not answer QUIT: ${e.message}` : `cannot reach the relay ${where}: ${at} failed: ${e.message}`;
+      at === 'connect'
+        ? `cannot reach the relay ${where}: ${why}`
+        : at === 'AUTH'
+          ? `the relay ${where} refused our credentials for ${relay.user}: ${why}`
+          : `the relay ${where} answers, but ${at} failed: ${why}`;
     return { finding: { check: 'relay', severity: at === 'QUIT' ? 'warning' : 'error', message, fix: FIXES[at] }, steps };
   } finally {
     conn.close();
