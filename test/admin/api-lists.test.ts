@@ -1,17 +1,14 @@
 /** /api/lists (inject): list, create, replace, patch, delete through config/edit.ts; problems name the key. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminHarness, type AdminHarness } from './helpers.js';
+import { adminHarness, apiCaller, type AdminHarness, type ApiCall } from './helpers.js';
 
 describe('admin JSON API: lists', () => {
   let h: AdminHarness;
-  let auth: Record<string, string>;
-  const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, headers = auth) =>
-    h.app.inject({ method, url, ...(payload ? { payload } : {}), headers });
+  let call: ApiCall;
   before(async () => {
     h = await adminHarness();
-    const r = await call('POST', '/api/login', { login: 'postmaster', password: 'pm' }, {});
-    auth = { authorization: `Bearer ${r.json<{ token: string }>().token}` };
+    call = await apiCaller(h.app);
   });
   after(async () => h.cleanup());
 

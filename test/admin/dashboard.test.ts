@@ -4,25 +4,21 @@
  * yesterday is not counted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { startOfDay } from '../../src/admin/dashboard-counts.js';
 import { message } from '../helpers/messages.js';
-import { adminHarness, Browser, text, type AdminHarness } from './helpers.js';
+import { apiCaller, loggedInAdmin, text } from './helpers.js';
 
 describe('admin dashboard counts', () => {
-  let h: AdminHarness;
-  let b: Browser;
+  const s = loggedInAdmin();
   const toBob = (messageId: string, body = 'Statement attached.\r\n') =>
-    h.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '198.51.100.7' }, routing: { mode: 'envelope', recipients: ['bob@example.test'] }, content: [message({ subject: 'Statement', body, messageId })] });
+    s.h.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '198.51.100.7' }, routing: { mode: 'envelope', recipients: ['bob@example.test'] }, content: [message({ subject: 'Statement', body, messageId })] });
   const outbound = (subject: string) =>
-    h.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '127.0.0.1', envelopeFrom: 'bob@example.test' }, routing: { mode: 'envelope', recipients: ['partner@remote.test'] }, content: [message({ subject, to: 'partner@remote.test' })] });
+    s.h.ctx.pipeline.ingest({ source: { kind: 'smtp', name: '127.0.0.1', envelopeFrom: 'bob@example.test' }, routing: { mode: 'envelope', recipients: ['partner@remote.test'] }, content: [message({ subject, to: 'partner@remote.test' })] });
 
   before(async () => {
-    h = await adminHarness();
-    b = new Browser(h.app);
-    await b.login();
     const now = Date.now();
-    const db = h.ctx.store.db;
+    const db = s.h.ctx.store.db;
     // Yesterday: a copy suppressed and one held (moved back to an hour before today's midnight).
     await toBob('<old@bank.test>', 'Old statement.\r\n');
     const oldSuppressed = (await toBob('<old@bank.test>', 'Old statement.\r\n')).results[0]!;
@@ -36,22 +32,21 @@ describe('admin dashboard counts', () => {
     // The queue: one waiting for 2 h 5 min and deferred once, one bounced.
     await outbound('Waiting');
     await outbound('Bounced');
-    const [waiting, bounced] = await h.ctx.store.outbound.list();
+    const [waiting, bounced] = await s.h.ctx.store.outbound.list();
     db.prepare('UPDATE outbound SET created_at = ? WHERE id = ?').run(now - (2 * 3600 + 5 * 60) * 1000 - 10_000, waiting!.id);
-    await h.ctx.store.outbound.deferred([waiting!.id], '451 try later', now, now + 60_000);
-    await h.ctx.store.outbound.failed([bounced!.id], '550 no such user', now);
+    await s.h.ctx.store.outbound.deferred([waiting!.id], '451 try later', now, now + 60_000);
+    await s.h.ctx.store.outbound.failed([bounced!.id], '550 no such user', now);
   });
-  after(async () => h.cleanup());
 
   it('the store counts today only, and the queue by state', async () => {
-    const counts = await h.ctx.store.provenance.outcomeCounts(startOfDay(Date.now()));
+    const counts = await s.h.ctx.store.provenance.outcomeCounts(startOfDay(Date.now()));
     assert.deepEqual({ held: counts.held, suppressed: counts.suppressed }, { held: 1, suppressed: 1 });
-    const q = await h.ctx.store.outbound.summary();
+    const q = await s.h.ctx.store.outbound.summary();
     assert.deepEqual({ ...q, oldestQueuedAt: typeof q.oldestQueuedAt }, { queued: 1, deferred: 1, failed: 1, oldestQueuedAt: 'number' });
   });
 
   it('shows the queue and today’s duplicates, linked to their pages', async () => {
-    const page = await b.get('/');
+    const page = await s.b.get('/');
     const t = text(page.body);
     assert.match(t, /Outgoing mail 1 waiting in the queue 1 deferred \(tried, will retry\) · oldest waiting 2 h 5 min · 1 bounced/);
     assert.match(t, /Duplicates today 1 suppressed · 1 held/);
@@ -61,16 +56,15 @@ describe('admin dashboard counts', () => {
   });
 
   it('GET /api/status has the same counts', async () => {
-    const login = await h.app.inject({ method: 'POST', url: '/api/login', payload: { login: 'postmaster', password: 'pm' } });
-    const status = await h.app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `Bearer ${login.json().token}` } });
+    const status = await (await apiCaller(s.h.app))('GET', '/api/status');
     assert.equal(status.statusCode, 200);
-    const s = status.json();
-    assert.equal(s.queue.queued, 1);
-    assert.equal(s.queue.deferred, 1);
-    assert.equal(s.queue.failed, 1);
-    assert.ok(s.queue.oldestAgeSeconds >= 2 * 3600 + 5 * 60, `oldest ${s.queue.oldestAgeSeconds} s`);
-    assert.equal(typeof s.queue.oldestQueuedAt, 'string', 'an ISO time');
-    assert.deepEqual({ held: s.duplicatesToday.held, suppressed: s.duplicatesToday.suppressed }, { held: 1, suppressed: 1 });
-    assert.equal(s.duplicatesToday.since, new Date(startOfDay(Date.now())).toISOString());
+    const st = status.json();
+    assert.equal(st.queue.queued, 1);
+    assert.equal(st.queue.deferred, 1);
+    assert.equal(st.queue.failed, 1);
+    assert.ok(st.queue.oldestAgeSeconds >= 2 * 3600 + 5 * 60, `oldest ${st.queue.oldestAgeSeconds} s`);
+    assert.equal(typeof st.queue.oldestQueuedAt, 'string', 'an ISO time');
+    assert.deepEqual({ held: st.duplicatesToday.held, suppressed: st.duplicatesToday.suppressed }, { held: 1, suppressed: 1 });
+    assert.equal(st.duplicatesToday.since, new Date(startOfDay(Date.now())).toISOString());
   });
 });

@@ -5,6 +5,7 @@
  * reads CSRF tokens out of forms.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { after, before } from 'node:test';
 import { buildAdminApp } from '../../src/admin/app.js';
 import type { AdminRuntime } from '../../src/admin/runtime.js';
 import { LoginThrottle } from '../../src/auth/login-throttle.js';
@@ -108,3 +109,27 @@ export const text = (html: string): string =>
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
     .replace(/\s+/g, ' ');
+
+/**
+ * Registers before/after hooks of the enclosing describe: a harness and a Browser logged in as
+ * postmaster. Read `s.h` and `s.b` inside the tests (they are set once `before` has run).
+ */
+export function loggedInAdmin(): { h: AdminHarness; b: Browser } {
+  const s = {} as { h: AdminHarness; b: Browser };
+  before(async () => {
+    s.h = await adminHarness();
+    s.b = new Browser(s.h.app);
+    await s.b.login();
+  });
+  after(async () => s.h.cleanup());
+  return s;
+}
+
+export type ApiCall = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, headers?: Record<string, string>) => Promise<LightMyRequestResponse>;
+
+/** Calls the JSON API over inject() with a bearer token from POST /api/login as postmaster (other `headers` replace it). */
+export async function apiCaller(app: FastifyInstance): Promise<ApiCall> {
+  const login = await app.inject({ method: 'POST', url: '/api/login', payload: { login: 'postmaster', password: 'pm' } });
+  const auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+  return (method, url, payload, headers = auth) => app.inject({ method, url, ...(payload ? { payload } : {}), headers });
+}

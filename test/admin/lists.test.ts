@@ -1,20 +1,13 @@
 /** The Lists page (inject): list, add, edit, remove through config/edit.ts; validation names the field; CSRF. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { adminHarness, Browser, text, type AdminHarness } from './helpers.js';
+import { describe, it } from 'node:test';
+import { loggedInAdmin, text } from './helpers.js';
 
 describe('admin lists page', () => {
-  let h: AdminHarness;
-  let b: Browser;
-  before(async () => {
-    h = await adminHarness();
-    b = new Browser(h.app);
-    await b.login();
-  });
-  after(async () => h.cleanup());
+  const s = loggedInAdmin();
 
   it('is in the navigation and shows each list with its members', async () => {
-    const page = await b.get('/lists');
+    const page = await s.b.get('/lists');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /<a href="\/lists" aria-current="page">Lists<\/a>/);
     const t = text(page.body);
@@ -22,74 +15,74 @@ describe('admin lists page', () => {
   });
 
   it('adds a mailing list with members and options; the store has it', async () => {
-    const before = await h.ctx.store.config.generation();
-    await b.get('/lists/new');
-    const r = await b.post('/lists', { name: 'board', address: 'Board@Example.test', type: 'mailing', members: 'bob\njane\nadvisor@elsewhere.test', membersOnly: '1', noSelfCopy: '1' });
-    const page = await b.follow(r);
+    const before = await s.h.ctx.store.config.generation();
+    await s.b.get('/lists/new');
+    const r = await s.b.post('/lists', { name: 'board', address: 'Board@Example.test', type: 'mailing', members: 'bob\njane\nadvisor@elsewhere.test', membersOnly: '1', noSelfCopy: '1' });
+    const page = await s.b.follow(r);
     assert.match(text(page.body), /Added list board\. Saved/);
     assert.match(text(page.body), /list board: added/);
-    assert.deepEqual(await h.ctx.store.config.list('board'), { name: 'board', address: 'board@example.test', type: 'mailing', members: ['bob', 'jane', 'advisor@elsewhere.test'], membersOnly: true, noSelfCopy: true });
-    assert.deepEqual(await h.ctx.store.config.ownerOf('board@example.test'), { kind: 'list', name: 'board' });
-    assert.ok((await h.ctx.store.config.generation()) > before);
+    assert.deepEqual(await s.h.ctx.store.config.list('board'), { name: 'board', address: 'board@example.test', type: 'mailing', members: ['bob', 'jane', 'advisor@elsewhere.test'], membersOnly: true, noSelfCopy: true });
+    assert.deepEqual(await s.h.ctx.store.config.ownerOf('board@example.test'), { kind: 'list', name: 'board' });
+    assert.ok((await s.h.ctx.store.config.generation()) > before);
     assert.match(text(page.body), /board board@example\.test mailing list members only no self-copy/);
   });
 
   it('refuses a bad list naming the field, and keeps what was typed', async () => {
-    await b.get('/lists/new');
-    const r = await b.post('/lists', { name: 'sales', address: 'not-an-address', type: 'distribution', members: 'bobb\nstranger@elsewhere.test' });
+    await s.b.get('/lists/new');
+    const r = await s.b.post('/lists', { name: 'sales', address: 'not-an-address', type: 'distribution', members: 'bobb\nstranger@elsewhere.test' });
     assert.equal(r.statusCode, 400);
     const t = text(r.body);
     assert.match(t, /Nothing was saved/);
     assert.match(t, /lists\[\d\]\.address: not an e-mail address/);
     assert.match(r.body, /bobb\nstranger@elsewhere\.test<\/textarea>/, 'the typed members are kept');
     assert.match(r.body, /value="not-an-address"/);
-    await b.get('/lists/new');
-    const unknown = await b.post('/lists', { name: 'sales', address: 'sales@example.test', type: 'distribution', members: 'bobb' });
+    await s.b.get('/lists/new');
+    const unknown = await s.b.post('/lists', { name: 'sales', address: 'sales@example.test', type: 'distribution', members: 'bobb' });
     assert.match(text(unknown.body), /lists\[\d\]\.members\[0\]: no user or list named "bobb"; did you mean "bob"\?/);
-    await b.get('/lists/new');
-    const taken = await b.post('/lists', { name: 'sales', address: 'jane@example.test', type: 'distribution', members: 'bob' });
+    await s.b.get('/lists/new');
+    const taken = await s.b.post('/lists', { name: 'sales', address: 'jane@example.test', type: 'distribution', members: 'bob' });
     assert.match(text(taken.body), /lists\[\d\]\.address: jane@example\.test already belongs to user "jane"/);
-    await b.get('/lists/new');
-    const dup = await b.post('/lists', { name: 'staff', address: 'staff2@example.test', type: 'distribution' });
+    await s.b.get('/lists/new');
+    const dup = await s.b.post('/lists', { name: 'staff', address: 'staff2@example.test', type: 'distribution' });
     assert.match(text(dup.body), /list "staff" already exists/);
-    assert.equal(await h.ctx.store.config.list('sales'), undefined);
+    assert.equal(await s.h.ctx.store.config.list('sales'), undefined);
   });
 
   it('edits a list: renames it, changes members, turns options off', async () => {
-    const form = await b.get('/lists/board');
+    const form = await s.b.get('/lists/board');
     assert.match(form.body, /id="membersOnly" name="membersOnly" type="checkbox" value="1" checked/);
-    const r = await b.post('/lists/board', { name: 'directors', address: 'board@example.test', type: 'mailing', members: 'bob, postmaster' });
-    assert.match(text((await b.follow(r)).body), /List directors: Saved/);
-    assert.equal(await h.ctx.store.config.list('board'), undefined);
-    assert.deepEqual(await h.ctx.store.config.list('directors'), { name: 'directors', address: 'board@example.test', type: 'mailing', members: ['bob', 'postmaster'] });
+    const r = await s.b.post('/lists/board', { name: 'directors', address: 'board@example.test', type: 'mailing', members: 'bob, postmaster' });
+    assert.match(text((await s.b.follow(r)).body), /List directors: Saved/);
+    assert.equal(await s.h.ctx.store.config.list('board'), undefined);
+    assert.deepEqual(await s.h.ctx.store.config.list('directors'), { name: 'directors', address: 'board@example.test', type: 'mailing', members: ['bob', 'postmaster'] });
   });
 
   it('says on the confirmation what happens to mail for the address, then removes the list', async () => {
-    const confirm = text((await b.get('/lists/directors/remove')).body);
+    const confirm = text((await s.b.get('/lists/directors/remove')).body);
     assert.match(confirm, /Remove the list directors \(board@example\.test, 2 members\)/);
     assert.match(confirm, /refused \(550 5\.1\.1\)/);
     assert.match(confirm, /downloaded by a collector goes to the “unknown recipient” user postmaster/);
-    const r = await b.post('/lists/directors/remove', {});
-    assert.match(text((await b.follow(r)).body), /Removed list directors\..*list directors: removed/);
-    assert.equal(await h.ctx.store.config.list('directors'), undefined);
-    assert.equal(await h.ctx.store.config.ownerOf('board@example.test'), undefined);
+    const r = await s.b.post('/lists/directors/remove', {});
+    assert.match(text((await s.b.follow(r)).body), /Removed list directors\..*list directors: removed/);
+    assert.equal(await s.h.ctx.store.config.list('directors'), undefined);
+    assert.equal(await s.h.ctx.store.config.ownerOf('board@example.test'), undefined);
   });
 
   it('refuses to remove a list another list names, and says why', async () => {
-    await b.get('/lists/new');
-    await b.post('/lists', { name: 'everyone', address: 'everyone@example.test', type: 'distribution', members: 'staff\npostmaster' });
-    await b.get('/lists/staff/remove');
-    const page = text((await b.follow(await b.post('/lists/staff/remove', {}))).body);
+    await s.b.get('/lists/new');
+    await s.b.post('/lists', { name: 'everyone', address: 'everyone@example.test', type: 'distribution', members: 'staff\npostmaster' });
+    await s.b.get('/lists/staff/remove');
+    const page = text((await s.b.follow(await s.b.post('/lists/staff/remove', {}))).body);
     assert.match(page, /List staff was not removed\..*lists\[\d\]\.members\[0\]: no user or list named "staff"/);
-    assert.ok(await h.ctx.store.config.list('staff'));
+    assert.ok(await s.h.ctx.store.config.list('staff'));
   });
 
   it('needs the CSRF token; unknown lists are 404', async () => {
-    await b.get('/lists/new');
-    const r = await b.post('/lists', { name: 'x', address: 'x@example.test', type: 'distribution' }, false);
+    await s.b.get('/lists/new');
+    const r = await s.b.post('/lists', { name: 'x', address: 'x@example.test', type: 'distribution' }, false);
     assert.equal(r.statusCode, 403);
-    assert.equal(await h.ctx.store.config.list('x'), undefined);
-    assert.equal((await b.get('/lists/nope')).statusCode, 404);
-    assert.equal((await b.get('/lists/nope/remove')).statusCode, 404);
+    assert.equal(await s.h.ctx.store.config.list('x'), undefined);
+    assert.equal((await s.b.get('/lists/nope')).statusCode, 404);
+    assert.equal((await s.b.get('/lists/nope/remove')).statusCode, 404);
   });
 });
