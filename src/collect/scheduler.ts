@@ -49,7 +49,9 @@ export interface CollectorProgress {
   suppressed: number;
   deleted: number;
   kept: number;
+  /** Messages received from the server so far (`downloaded` and the rest move when a batch is stored and delivered). */
   fetched: number;
+  /** New messages this session downloads (known once listed). */
   toFetch: number | null;
   errors: string[];
   /** The last session's summary line (as logged and as `postroom collect` prints it), once finished. */

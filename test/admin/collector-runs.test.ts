@@ -66,7 +66,7 @@ describe('admin: Run now with live progress, the last session log', () => {
     assert.equal(api.fetched, 2);
 
     // The collectors page shows the running session; another start (page or API) joins it.
-    assert.match(text((await b.get('/collectors')).body), /A session is running now \(downloading\): 5 on server/);
+    assert.match(text((await b.get('/collectors')).body), /A session is running now \(downloading\): 5 on server, 2 downloaded, 0 delivered so far/);
     assert.equal((await b.post('/collectors/isp/start', {})).json<{ started: boolean }>().started, false);
     const again = await h.app.inject({ method: 'POST', url: '/api/collectors/isp/start', headers: auth });
     assert.equal(again.statusCode, 202);

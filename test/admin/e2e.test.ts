@@ -13,9 +13,12 @@ import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { parseConfigText } from '../../src/config/load.js';
 import { applyConfig } from '../../src/config/apply.js';
+import { saveCollector } from '../../src/config/edit.js';
 import { openDataDir } from '../../src/server/data-dir.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { startDovecot, type DovecotInstance } from '../fixtures/dovecot.js';
+import { startFakePop3 } from '../fixtures/fake-pop3-server.js';
+import { fakeSmarthost } from '../fixtures/fake-smarthost.js';
 import { freePort } from '../helpers/cli.js';
 import { tempDir } from '../helpers/context.js';
 import { message } from '../helpers/messages.js';
@@ -198,6 +201,60 @@ users:
     await shot('18-dashboard');
     await page.getByRole('link', { name: 'Duplicates today' }).click();
     await page.waitForURL(`${base}/duplicates`);
+  });
+
+  it('Run now shows live progress, then the final counts; the last session’s log is one click away', async () => {
+    // A slow ISP: message 3 of 5 stalls for the collector's 2 s timeout, so the progress is seen mid-session.
+    const mail = (i: number) => message({ subject: `Slow ${i}`, messageId: `<slow-${i}@isp.test>` });
+    const faults: { cutRetr?: { id: number; afterBytes: number; then: 'stall' } } = { cutRetr: { id: 3, afterBytes: 40, then: 'stall' } };
+    const pop = await startFakePop3({ messages: [1, 2, 3, 4, 5].map(mail), users: { isp: 'pw' }, faults });
+    try {
+      await saveCollector(server.ctx.store, null, { name: 'slow-isp', protocol: 'pop3', host: '127.0.0.1', port: pop.port, security: 'none', user: 'isp', password: 'pw', timeoutSeconds: 2, enabled: false, routing: { mode: 'user', target: 'jane' } });
+      await page.getByRole('link', { name: 'Mail collectors' }).click();
+      const row = page.locator('tr[data-collector="slow-isp"]');
+      await row.getByRole('button', { name: 'Run now' }).click();
+      await row.getByText('Downloading 2 of 5 new messages: 5 on server, 2 downloaded, 0 delivered so far.').waitFor();
+      assert.equal(await row.getByRole('button', { name: 'Run now' }).isDisabled(), true);
+      await shot('21-run-progress');
+      await row.getByText(/^slow-isp: 5 on server, 2 downloaded, 2 delivered, .*1 error: .*did not answer in time/).waitFor({ timeout: 6000 });
+      assert.equal(page.url(), `${base}/collectors`, 'the script ran it: no form post');
+
+      await row.getByRole('link', { name: 'Last session’s log' }).click();
+      await page.getByText(`connecting to POP3 isp at 127.0.0.1:${pop.port} (none)`).waitFor();
+      await page.getByRole('cell', { name: '5 messages on the server, 5 not downloaded yet' }).waitFor();
+      assert.ok((await page.getByRole('cell', { name: /no answer to RETR 3/ }).count()) >= 1);
+      await shot('19-collector-log');
+
+      // The ISP recovers: the next run finishes the job and deletes what was delivered.
+      delete faults.cutRetr;
+      await page.getByRole('navigation').getByRole('link', { name: 'Mail collectors' }).click();
+      await row.getByRole('button', { name: 'Run now' }).click();
+      await row.getByText(/^slow-isp: 5 on server, 3 downloaded, 3 delivered, .*5 deleted/).waitFor();
+      assert.equal((await server.ctx.store.mailboxes.list('jane')).find((m) => m.name === 'INBOX')!.messageCount, 5);
+    } finally {
+      await pop.close();
+    }
+  });
+
+  it('Settings: the relay’s Test connection shows each step', async () => {
+    const smarthost = await fakeSmarthost();
+    try {
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+      await page.getByLabel('Port', { exact: true }).fill(String(smarthost.port));
+      await page.getByLabel('Security', { exact: true }).selectOption('none');
+      await page.getByLabel('User', { exact: true }).fill('relayuser');
+      await page.getByLabel('Password', { exact: true }).fill('relaypw');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText(/setting relay/).first().waitFor();
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByText(`relay 127.0.0.1:${smarthost.port} (none) answers and accepts the login of relayuser`).waitFor();
+      await page.locator('#relay').scrollIntoViewIfNeeded();
+      assert.match(await page.locator('#relay-test').innerText(), /AUTH: ok — logged in as relayuser/);
+      await shot('20-settings-relay-test');
+    } finally {
+      await smarthost.close();
+    }
   });
 
   it('shows the password page and logs out', async () => {

@@ -9,8 +9,9 @@
 
   function describe(p) {
     if (!p.running) return p.summary || 'Not run since the server started.';
-    const counts = `${p.seen} on server, ${p.downloaded} downloaded, ${p.delivered} delivered so far`;
-    if (p.state === 'downloading') return `Downloading ${p.fetched} of ${p.toFetch}: ${counts}.`;
+    // fetched: received from the server; the report's counts move when a batch is stored and delivered.
+    const counts = `${p.seen} on server, ${p.fetched} downloaded, ${p.delivered} delivered so far`;
+    if (p.state === 'downloading') return `Downloading ${p.fetched} of ${p.toFetch} new messages: ${counts}.`;
     return `${stateText[p.state] || p.state} ${counts}.`;
   }
 
