@@ -22,6 +22,7 @@ import { fakeSmarthost } from '../fixtures/fake-smarthost.js';
 import { freePort } from '../helpers/cli.js';
 import { tempDir } from '../helpers/context.js';
 import { message } from '../helpers/messages.js';
+import { RawClient } from '../access/pop3/harness.js';
 
 const SHOTS = path.resolve('test-artifacts/admin');
 
@@ -45,7 +46,8 @@ describe('admin pages in Chromium', { timeout: 90_000 }, () => {
     dir = await tempDir('postroom-admin-e2e-');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    // The server's log goes where `postroom start` puts it (DATA/logs), for the Logs page.
+    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'info' }, pino.destination({ dest: path.join(dir, 'logs', 'postroom.1.log'), mkdir: true, sync: true }));
     const ctx = await openDataDir(dir, log);
     const yaml = `hostname: mail.example.test
 domains: [example.test]
@@ -255,6 +257,41 @@ users:
     } finally {
       await smarthost.close();
     }
+  });
+
+  it('finds a message in the trace, with its timeline, and shows the log', async () => {
+    // Bob's mail program downloads his INBOX over POP3 first: the trace shows that fetch too.
+    const pop = await RawClient.connect((await server.ctx.store.config.settings()).listen.pop3);
+    await pop.login('bob', 'bobpw');
+    const count = Number(/^\+OK (\d+)/.exec(await pop.command('STAT'))![1]);
+    for (let i = 1; i <= count; i++) {
+      pop.send(`RETR ${i}`);
+      await pop.line();
+      await pop.multiline();
+    }
+    await pop.command('QUIT');
+    await pop.waitClosed();
+
+    await page.getByRole('link', { name: 'Message trace' }).click();
+    await page.getByLabel('Search for').fill('Invoice 1');
+    await page.getByLabel('In', { exact: true }).selectOption('subject');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Messages matching “Invoice 1”').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Invoice 1', exact: true }).count(), 1);
+    await shot('13-trace');
+    await page.getByRole('link', { name: 'Invoice 1', exact: true }).click();
+    await page.getByText(/arrived from collector office-isp: pop3:\/\/office@127\.0\.0\.1:\d+, UIDL \S+/).waitFor();
+    await page.getByText(/delivered to bob: INBOX, UID \d+/).waitFor();
+    await page.getByText(/first fetched by bob's mail client \(POP3 RETR from 127\.0\.0\.1\)/).waitFor();
+    await shot('14-trace-message');
+
+    await page.getByRole('link', { name: 'Logs', exact: true }).click();
+    await page.getByLabel('Source').selectOption('collector office-isp');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/\/logs\?level=info&source=collector\+office-isp/);
+    const sources = await page.locator('#log tbody td:nth-child(3)').allInnerTexts();
+    assert.ok(sources.length > 0 && sources.every((s) => s === 'collector office-isp'), sources.join(', '));
+    await shot('15-logs');
   });
 
   it('shows the password page and logs out', async () => {
