@@ -89,7 +89,7 @@ function parse(line: string): LogEntry | null {
   const err = rec.err as { message?: string } | undefined;
   const details = Object.entries(rec)
     .filter(([k]) => !SHOWN.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${clip(typeof v === 'string' ? v : JSON.stringify(v))}`)
     .join(' ');
   return {
     at: Number(rec.time ?? 0),
@@ -99,6 +99,9 @@ function parse(line: string): LogEntry | null {
     details,
   };
 }
+
+/** A field's value as shown: whole objects (a session report) would crowd out the message. */
+const clip = (v: string) => (v.length > 80 ? `${v.slice(0, 79)}…` : v);
 
 async function tail(file: string, bytes: number): Promise<Buffer> {
   const fh = await open(file, 'r');
