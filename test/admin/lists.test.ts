@@ -1,6 +1,7 @@
 /** The Lists page (inject): list, add, edit, remove through config/edit.ts; validation names the field; CSRF. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fieldsWithProblems } from '../../src/admin/pages/lists.js';
 import { loggedInAdmin, text } from './helpers.js';
 
 describe('admin lists page', () => {
@@ -36,9 +37,13 @@ describe('admin lists page', () => {
     assert.match(t, /lists\[\d\]\.address: not an e-mail address/);
     assert.match(r.body, /bobb\nstranger@elsewhere\.test<\/textarea>/, 'the typed members are kept');
     assert.match(r.body, /value="not-an-address"/);
+    assert.match(r.body, /id="address" name="address" aria-invalid="true"/, 'the field is marked');
+    assert.match(r.body, /id="members" name="members" rows/, 'the members were not checked yet: not marked');
     await s.b.get('/lists/new');
     const unknown = await s.b.post('/lists', { name: 'sales', address: 'sales@example.test', type: 'distribution', members: 'bobb' });
     assert.match(text(unknown.body), /lists\[\d\]\.members\[0\]: no user or list named "bobb"; did you mean "bob"\?/);
+    assert.match(unknown.body, /id="members" name="members" aria-invalid="true"/);
+    assert.match(unknown.body, /id="address" name="address" type/);
     await s.b.get('/lists/new');
     const taken = await s.b.post('/lists', { name: 'sales', address: 'jane@example.test', type: 'distribution', members: 'bob' });
     assert.match(text(taken.body), /lists\[\d\]\.address: jane@example\.test already belongs to user "jane"/);
@@ -46,6 +51,13 @@ describe('admin lists page', () => {
     const dup = await s.b.post('/lists', { name: 'staff', address: 'staff2@example.test', type: 'distribution' });
     assert.match(text(dup.body), /list "staff" already exists/);
     assert.equal(await s.h.ctx.store.config.list('sales'), undefined);
+  });
+
+  it('marks only the fields of the edited list (a problem of another list is shown at the top only)', () => {
+    const problems = ['lists[0].members[2]: no user or list named "board"', 'lists[1].address: not an e-mail address', 'lists[1].members[0]: no user or list named "x"', 'lists[1].members[1]: no user or list named "y"'];
+    assert.deepEqual(fieldsWithProblems(problems, 1), ['address', 'members']);
+    assert.deepEqual(fieldsWithProblems(problems, 0), ['members']);
+    assert.deepEqual(fieldsWithProblems(['list "staff" already exists'], 0), []);
   });
 
   it('edits a list: renames it, changes members, turns options off', async () => {

@@ -37,9 +37,26 @@ function listOf(body: unknown): ListInput {
   };
 }
 
+/**
+ * The form fields a refused edit's problems are about: those under `lists[index]` (the edited list's
+ * place in the configuration), so "lists[2].members[0]: ..." marks Members. Problems of other lists
+ * (a list naming this one when it is renamed) are shown at the top only.
+ */
+export function fieldsWithProblems(problems: string[], index: number): string[] {
+  const prefix = `lists[${index}].`;
+  return [...new Set(problems.filter((p) => p.startsWith(prefix)).map((p) => /^\w+/.exec(p.slice(prefix.length))?.[0] ?? ''))];
+}
+
 export function registerListPages(app: FastifyInstance, ctx: AdminContext): void {
-  const form = (req: FastifyRequest, reply: FastifyReply, original: string | null, values: ListForm, problems: string[] = []) =>
-    renderPage(req, reply, 'list-form', { title: original === null ? 'Add a list' : `List ${original}`, original, values, problems }, problems.length ? 400 : 200);
+  const form = async (req: FastifyRequest, reply: FastifyReply, original: string | null, values: ListForm, problems: string[] = []) => {
+    let invalid: string[] = [];
+    if (problems.length) {
+      // The index the edit gave the list: a new one goes last, an edited one keeps its place.
+      const { lists } = await ctx.store.config.snapshot();
+      invalid = fieldsWithProblems(problems, original === null ? lists.length : lists.findIndex((l) => l.name === original));
+    }
+    return renderPage(req, reply, 'list-form', { title: original === null ? 'Add a list' : `List ${original}`, original, values, problems, invalid }, problems.length ? 400 : 200);
+  };
   const typed = (req: FastifyRequest): ListForm => {
     const b = req.body;
     return { name: field(b, 'name'), address: field(b, 'address'), type: field(b, 'type'), members: field(b, 'members'), membersOnly: checked(b, 'membersOnly'), noSelfCopy: checked(b, 'noSelfCopy') };
