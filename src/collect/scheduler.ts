@@ -31,29 +31,24 @@ interface State {
   lastLog?: SessionLogLines;
 }
 
+/** The session report's counts, as the progress shows them. */
+const COUNTS = ['seen', 'downloaded', 'delivered', 'held', 'suppressed', 'deleted', 'kept'] as const;
+
 /**
  * Where a collector's session is: connecting (and listing), downloading (`fetched` of `toFetch`),
  * finishing (delivering the last batch, deleting, QUIT), finished (the last session), or idle
  * (none since the server started). The counts are the running session's, or the last one's.
  */
-export interface CollectorProgress {
+export interface CollectorProgress extends Pick<SessionReport, (typeof COUNTS)[number] | 'errors'> {
   collector: string;
   state: 'idle' | 'connecting' | 'downloading' | 'finishing' | 'finished';
   running: boolean;
   sessionId: string | null;
   startedAt: string | null;
-  seen: number;
-  downloaded: number;
-  delivered: number;
-  held: number;
-  suppressed: number;
-  deleted: number;
-  kept: number;
   /** Messages received from the server so far (`downloaded` and the rest move when a batch is stored and delivered). */
   fetched: number;
   /** New messages this session downloads (known once listed). */
   toFetch: number | null;
-  errors: string[];
   /** The last session's summary line (as logged and as `postroom collect` prints it), once finished. */
   summary: string | null;
 }
@@ -160,13 +155,7 @@ export function collectorScheduler(ctx: DataContext, opts: { maxConcurrent?: num
       running: live !== undefined,
       sessionId: r?.sessionId ?? null,
       startedAt: r ? new Date(r.startedAt).toISOString() : null,
-      seen: r?.seen ?? 0,
-      downloaded: r?.downloaded ?? 0,
-      delivered: r?.delivered ?? 0,
-      held: r?.held ?? 0,
-      suppressed: r?.suppressed ?? 0,
-      deleted: r?.deleted ?? 0,
-      kept: r?.kept ?? 0,
+      ...(Object.fromEntries(COUNTS.map((k) => [k, r?.[k] ?? 0])) as Record<(typeof COUNTS)[number], number>),
       fetched: live ? (live.done ?? 0) : (r?.downloaded ?? 0),
       toFetch: live ? (live.total ?? null) : null,
       errors: [...(r?.errors ?? [])],

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CollectorProgress } from '../../src/collect/scheduler.js';
 import { startFakePop3, type FakePop3Server } from '../fixtures/fake-pop3-server.js';
 import { officeYaml } from '../helpers/context.js';
-import { adminHarness, Browser, text, type AdminHarness } from './helpers.js';
+import { adminHarness, apiCaller, Browser, text, type AdminHarness, type ApiCall } from './helpers.js';
 
 const mail = (i: number) => Buffer.from(`From: alice@remote.test\r\nTo: bob@example.test\r\nSubject: Progress ${i}\r\nMessage-ID: <progress-${i}@remote.test>\r\n\r\n${'line of text\r\n'.repeat(40)}`);
 
@@ -26,15 +26,14 @@ describe('admin: Run now with live progress, the last session log', () => {
   let h: AdminHarness;
   let pop: FakePop3Server;
   let b: Browser;
-  let auth: Record<string, string>;
+  let api: ApiCall;
   before(async () => {
     // Message 3's RETR sends a little, then nothing: the session waits its 2 s timeout there.
     pop = await startFakePop3({ messages: [1, 2, 3, 4, 5].map(mail), users: { isp: 'pw' }, capabilities: ['UIDL', 'TOP', 'USER', 'RESP-CODES'], faults: { cutRetr: { id: 3, afterBytes: 40, then: 'stall' } } });
     h = await adminHarness(`${officeYaml}collectors:\n  - { name: isp, protocol: pop3, host: 127.0.0.1, port: ${pop.port}, security: none, user: isp, password: pw, timeoutSeconds: 2, routing: { mode: user, target: bob } }\n`);
     b = new Browser(h.app);
     await b.login();
-    const token = (await h.app.inject({ method: 'POST', url: '/api/login', payload: { login: 'postmaster', password: 'pm' } })).json<{ token: string }>().token;
-    auth = { authorization: `Bearer ${token}` };
+    api = await apiCaller(h.app);
   });
   after(async () => {
     await h.cleanup();
@@ -61,18 +60,18 @@ describe('admin: Run now with live progress, the last session log', () => {
     assert.equal(mid.toFetch, 5);
     assert.equal(mid.fetched, 2);
     assert.equal(mid.summary, null);
-    const api = (await h.app.inject({ method: 'GET', url: '/api/collectors/isp/progress', headers: auth })).json<CollectorProgress>();
-    assert.equal(api.running, true);
-    assert.equal(api.fetched, 2);
+    const viaApi = (await api('GET', '/api/collectors/isp/progress')).json<CollectorProgress>();
+    assert.equal(viaApi.running, true);
+    assert.equal(viaApi.fetched, 2);
 
     // The collectors page shows the running session; another start (page or API) joins it.
     assert.match(text((await b.get('/collectors')).body), /A session is running now \(downloading\): 5 on server, 2 downloaded, 0 delivered so far/);
     assert.equal((await b.post('/collectors/isp/start', {})).json<{ started: boolean }>().started, false);
-    const again = await h.app.inject({ method: 'POST', url: '/api/collectors/isp/start', headers: auth });
+    const again = await api('POST', '/api/collectors/isp/start');
     assert.equal(again.statusCode, 202);
     assert.equal(again.json<{ started: boolean }>().started, false);
     // The session's log so far, while it runs.
-    const live = (await h.app.inject({ method: 'GET', url: '/api/collectors/isp/log', headers: auth })).json<{ running: boolean; lines: Array<{ msg: string }> }>();
+    const live = (await api('GET', '/api/collectors/isp/log')).json<{ running: boolean; lines: Array<{ msg: string }> }>();
     assert.equal(live.running, true);
     assert.match(live.lines.map((l) => l.msg).join('\n'), /5 messages on the server, 5 not downloaded yet/);
 
@@ -100,11 +99,11 @@ describe('admin: Run now with live progress, the last session log', () => {
     assert.match(t, /warn .*timed out|warn .*timeout/i);
     assert.match(t, /isp: 5 on server, 2 downloaded, 2 delivered/);
     assert.match(text((await b.get('/collectors')).body), /Last session’s log/);
-    const api = (await h.app.inject({ method: 'GET', url: '/api/collectors/isp/log', headers: auth })).json<{ running: boolean; lines: Array<{ level: string; msg: string }> }>();
-    assert.equal(api.running, false);
-    assert.equal(api.lines.at(-1)!.level, 'warn');
-    assert.match(api.lines.at(-1)!.msg, /^isp: 5 on server/);
-    assert.equal((await h.app.inject({ method: 'GET', url: '/api/collectors/nope/log', headers: auth })).statusCode, 404);
+    const log = (await api('GET', '/api/collectors/isp/log')).json<{ running: boolean; lines: Array<{ level: string; msg: string }> }>();
+    assert.equal(log.running, false);
+    assert.equal(log.lines.at(-1)!.level, 'warn');
+    assert.match(log.lines.at(-1)!.msg, /^isp: 5 on server/);
+    assert.equal((await api('GET', '/api/collectors/nope/log')).statusCode, 404);
   });
 
   it('the start route wants the CSRF token like every form', async () => {

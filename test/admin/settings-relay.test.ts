@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RelayStep } from '../../src/diagnose/doctor-probes.js';
 import { fakeSmarthost, type FakeSmarthost } from '../fixtures/fake-smarthost.js';
 import { freePort } from '../helpers/cli.js';
-import { adminHarness, Browser, text, type AdminHarness } from './helpers.js';
+import { adminHarness, apiCaller, Browser, text, type AdminHarness, type ApiCall } from './helpers.js';
 
 const base = { hostname: 'mail.example.test', domains: 'example.test', unknownRecipient: 'postmaster', address: '127.0.0.1', smtp: '2525', submission: '2587', pop3: '2110', pop3s: '0', imap: '2143', imaps: '0', admin: '8080', globalDays: '7', contentMatch: 'hold', heldDays: '30', tlsCert: '', tlsKey: '' };
 
@@ -16,7 +16,7 @@ describe('admin Settings: relay with Test connection, listeners and TLS', () => 
   let h: AdminHarness;
   let smarthost: FakeSmarthost;
   let b: Browser;
-  let auth: Record<string, string>;
+  let api: ApiCall;
   const relay = (over: Record<string, string> = {}) => ({ ...base, relayHost: '127.0.0.1', relayPort: String(smarthost.port), relaySecurity: 'none', relayUser: 'relayuser', relayPassword: '', ...over });
   const save = async (form: Record<string, string>) => {
     await b.get('/settings');
@@ -26,15 +26,14 @@ describe('admin Settings: relay with Test connection, listeners and TLS', () => 
     await b.get('/settings');
     return b.post('/settings/relay-test', relay());
   };
-  const apiTest = async () => (await h.app.inject({ method: 'POST', url: '/api/settings/relay-test', headers: auth })).json<{ ok: boolean; message: string; fix: string; steps: RelayStep[] }>();
+  const apiTest = async () => (await api('POST', '/api/settings/relay-test')).json<{ ok: boolean; message: string; fix: string; steps: RelayStep[] }>();
 
   before(async () => {
     smarthost = await fakeSmarthost();
     h = await adminHarness();
     b = new Browser(h.app);
     await b.login();
-    const token = (await h.app.inject({ method: 'POST', url: '/api/login', payload: { login: 'postmaster', password: 'pm' } })).json<{ token: string }>().token;
-    auth = { authorization: `Bearer ${token}` };
+    api = await apiCaller(h.app);
   });
   after(async () => {
     await h.cleanup();
