@@ -3,7 +3,7 @@
  * its story as a timeline (arrived, routed, suppressed/held/delivered, relayed, fetched by a client).
  * One service for the admin pages, the JSON API and `postroom trace`, so all three say the same.
  */
-import type { CopyStory, Source, Store, TraceField, TraceSummary } from '../store/interfaces.js';
+import type { CopyStory, Source, Store, TraceField, TraceIngest, TraceSummary } from '../store/interfaces.js';
 
 export const TRACE_FIELDS: readonly TraceField[] = ['any', 'from', 'to', 'subject', 'messageId'];
 /** How far back a search looks. */
@@ -39,13 +39,7 @@ export interface TraceEvent {
   ref?: number;
 }
 
-export interface MessageTrace {
-  ingestId: number;
-  receivedAt: number;
-  source: Source;
-  from: string | null;
-  subject: string | null;
-  messageId: string | null;
+export interface MessageTrace extends TraceIngest {
   events: TraceEvent[];
 }
 
@@ -76,7 +70,7 @@ export async function traceMessage(store: Store, ingestId: number): Promise<Mess
   }
   // Stable: events at the same instant keep the order they were told in (routed before delivered).
   events.sort((a, b) => a.at - b.at);
-  return { ingestId, receivedAt: ingest.receivedAt, source: ingest.source, from: ingest.from, subject: ingest.subject, messageId: ingest.messageId, events };
+  return { ...ingest, events };
 }
 
 function arrivedText(s: Source, journal: { mailboxKey: string; remoteId: string } | null): string {

@@ -740,14 +740,18 @@ export interface TraceQuery {
   limit: number;
 }
 
-/** One message found by a trace search: its ingest, and where its copies went. */
-export interface TraceSummary {
+/** A message as it entered: its ingest's source and header facts. */
+export interface TraceIngest {
   ingestId: number;
   receivedAt: number;
   source: Source;
   from: string | null;
   subject: string | null;
   messageId: string | null;
+}
+
+/** One message found by a trace search: its ingest, and where its copies went. */
+export interface TraceSummary extends TraceIngest {
   /** Local users with a copy (any outcome), then external recipients. */
   recipients: string[];
   /** Copies per outcome, and outbound rows per state ("queued", "sent", "failed"). */
@@ -781,7 +785,7 @@ export interface MessageTraceStore {
   /** Ingests received since `query.since` matching the query, newest first. */
   search(query: TraceQuery): Promise<TraceSummary[]>;
   /** The ingest's source and header facts, or undefined. */
-  ingest(ingestId: number): Promise<Omit<TraceSummary, 'recipients' | 'outcomes'> | undefined>;
+  ingest(ingestId: number): Promise<TraceIngest | undefined>;
   arrival(ingestId: number): Promise<TraceArrival>;
   outbound(ingestId: number): Promise<OutboundItem[]>;
   /** The first fetch of each of these users of this blob. */

@@ -68,7 +68,7 @@ describe('admin message trace and logs', () => {
   });
 
   it('shows the log newest first, filtered by level, source and text', async () => {
-    const rows = async (qs: string) => [...(await b.get(`/logs${qs}`)).body.matchAll(/<tr>\s*<td><span class="when">[^<]*<\/span><\/td>\s*<td><span class="tag \w+">(\w+)<\/span><\/td>\s*<td>([^<]*)<\/td>\s*<td>([^<]*)<\/td>/g)].map((m) => `${m[1]} ${m[2]}: ${m[3]}`);
+    const rows = async (qs: string) => [...(await b.get(`/logs${qs}`)).body.matchAll(/<tr>\s*<td><span class="when">[^<]*<\/span><\/td>\s*<td><span class="tag \w+">(\w+)<\/span><\/td>\s*<td[^>]*>([^<]*)<\/td>\s*<td>([^<]*)<\/td>/g)].map((m) => `${m[1]} ${m[2]}: ${m[3]}`);
     assert.deepEqual(await rows(''), ['error admin: admin request failed: boom', 'warn collector office-isp: server answered slowly', 'info pop3: login', 'info —: server started']);
     assert.deepEqual(await rows('?level=warn'), ['error admin: admin request failed: boom', 'warn collector office-isp: server answered slowly']);
     assert.deepEqual(await rows('?level=debug&source=pop3'), ['info pop3: login', 'debug pop3: debug noise']);

@@ -1,5 +1,5 @@
 /** The message trace over SQLite: searching recent ingests, and what happened to one besides its copies. */
-import type { ClientFetch, MessageTraceStore, OutboundItem, Source, TraceArrival, TraceQuery, TraceSummary } from '../interfaces.js';
+import type { ClientFetch, MessageTraceStore, OutboundItem, Source, TraceArrival, TraceIngest, TraceQuery, TraceSummary } from '../interfaces.js';
 import type { Db } from './database.js';
 import { sourceOf } from './held.js';
 import { toItem as toOutboundItem, type OutboundRow } from './outbound.js';
@@ -51,7 +51,7 @@ export class SqliteMessageTraceStore implements MessageTraceStore {
     });
   }
 
-  async ingest(ingestId: number) {
+  async ingest(ingestId: number): Promise<TraceIngest | undefined> {
     const r = this.db.prepare(`SELECT ${INGEST_COLUMNS} FROM ingests i WHERE i.id = ?`).get(ingestId) as IngestRow | undefined;
     return r && toIngest(r);
   }
@@ -94,7 +94,7 @@ export class SqliteMessageTraceStore implements MessageTraceStore {
   }
 }
 
-function toIngest(r: IngestRow) {
+function toIngest(r: IngestRow): TraceIngest {
   return {
     ingestId: r.id,
     receivedAt: r.received_at,
