@@ -1,17 +1,22 @@
 /**
- * Reading message files ahead of pipelined RETRs. A client that pipelines (RFC 2449) has the next
- * RETR commands already queued; reading their files while the current one is sent keeps the
- * file-system round trips in flight together instead of paying them one after the other (one
- * round trip through the thread pool costs ~0.1–0.2 ms on a loaded machine, and a message needs
- * two: open and read). DEPTH matches the RETR window of common pipelining clients (ours uses 16).
+ * Opening message files for RETR and TOP, and reading them ahead of pipelined RETRs.
+ *
+ * While the files come from the page cache (the usual case), a file is read synchronously when its
+ * RETR is answered (files.ts SyncReads): a pipelined burst of RETRs is then answered in one turn of
+ * the event loop, as Dovecot does, with no thread-pool round trip and no socket poll per message.
+ * Once a read is slow, the session switches to reading ahead through the thread pool: a client
+ * that pipelines (RFC 2449) has the next RETR commands already queued, and reading their files
+ * while the current one is sent keeps the round trips in flight together instead of paying them
+ * one after the other (~0.1–0.2 ms each on a loaded machine, two per message: open and read).
+ * DEPTH matches the RETR window of common pipelining clients (ours uses 16).
  *
  * Each message is opened and its first FIRST_CHUNK octets read. A message that fits (most mail)
  * is then complete in memory and its file is closed at once; a larger one keeps its descriptor for
- * the rest, which is streamed through the same buffer. Memory per session stays below
+ * the rest, which is read (`readMore`) through the same buffer. Memory per session stays below
  * (DEPTH + 1) × FIRST_CHUNK.
  * Files read ahead and never used (the client DELE'd the message first, or left) are closed.
  */
-import { closeQuietly, openForRead, readAt } from './files.js';
+import { closeQuietly, openForRead, readAt, SyncReads } from './files.js';
 
 const DEPTH = 16;
 export const FIRST_CHUNK = 64 * 1024;
@@ -42,15 +47,12 @@ export function giveBack(buffer: Buffer): void {
   if (pool.length < POOL_MAX) pool.push(buffer);
 }
 
-/** Opens and reads the start; the file is closed here unless more remains (or on any failure). */
+/** Opens and reads the start through the thread pool; the file is closed here unless more remains (or on any failure). */
 export async function openMessage(path: string, size: number): Promise<MessageFile> {
   const fd = await openForRead(path);
   const buffer = borrow();
   try {
-    const length = size > 0 ? await readAt(fd, buffer.subarray(0, Math.min(FIRST_CHUNK, size)), 0) : 0;
-    const whole = length === size;
-    if (whole) closeQuietly(fd);
-    return { buffer, length, fd: whole ? null : fd };
+    return started(fd, buffer, size > 0 ? await readAt(fd, firstChunk(buffer, size), 0) : 0, size);
   } catch (e) {
     giveBack(buffer);
     closeQuietly(fd);
@@ -58,29 +60,61 @@ export async function openMessage(path: string, size: number): Promise<MessageFi
   }
 }
 
+function firstChunk(buffer: Buffer, size: number): Buffer {
+  return buffer.subarray(0, Math.min(FIRST_CHUNK, size));
+}
+
+/** The file once its first chunk is read: closed at once when that was all of it. */
+function started(fd: number, buffer: Buffer, length: number, size: number): MessageFile {
+  const whole = length === size;
+  if (whole) closeQuietly(fd);
+  return { buffer, length, fd: whole ? null : fd };
+}
+
 export class ReadAhead {
   private readonly reading = new Map<string, Promise<MessageFile>>();
+  private readonly sync = new SyncReads();
   /** The first queued line (connection line number) not looked at yet; see retrieve.ts. */
   nextLine = 0;
+
+  /** False while files are read synchronously when taken (reading ahead would gain nothing). */
+  get readsAhead(): boolean {
+    return !this.sync.fast;
+  }
 
   get full(): boolean {
     return this.reading.size >= DEPTH;
   }
 
-  /** Starts reading `path` unless it is already being read or DEPTH files are in flight. */
+  /** Starts reading `path` unless reads are synchronous, it is already being read or DEPTH files are in flight. */
   prefetch(path: string, size: number): void {
-    if (this.full || this.reading.has(path)) return;
+    if (this.sync.fast || this.full || this.reading.has(path)) return;
     const file = openMessage(path, size);
     file.catch(() => undefined); // reported when (if) it is taken
     this.reading.set(path, file);
   }
 
-  /** The file, read ahead if it was, else read now. */
-  take(path: string, size: number): Promise<MessageFile> {
+  /** The file: read ahead if it was, else read now (synchronously while that is fast). Throws or rejects if it cannot be read. */
+  take(path: string, size: number): MessageFile | Promise<MessageFile> {
     const ahead = this.reading.get(path);
-    if (!ahead) return openMessage(path, size);
-    this.reading.delete(path);
-    return ahead;
+    if (ahead) {
+      this.reading.delete(path);
+      return ahead;
+    }
+    if (!this.sync.fast) return openMessage(path, size);
+    const buffer = borrow();
+    try {
+      const { fd, length } = this.sync.openRead(path, firstChunk(buffer, size));
+      return started(fd, buffer, length, size);
+    } catch (e) {
+      giveBack(buffer);
+      throw e;
+    }
+  }
+
+  /** Reads more of a file `take` left open, into `into` at `position`: the octet count (0 at its end). */
+  readMore(fd: number, into: Buffer, position: number): number | Promise<number> {
+    return this.sync.fast ? this.sync.readAt(fd, into, position) : readAt(fd, into, position);
   }
 
   /** Drops a file read ahead for a RETR that will not come (DELE got there first): frees its slot. */

@@ -3,8 +3,11 @@
  * messages larger than the read buffer and the output block, with bare LF, CRLF cut at 64 KB and
  * dot lines on the boundaries, and a message file gone from disk in the middle of the burst;
  * and a 50 MB message to a client that stops reading (the server must not buffer it).
+ * The pipelined tests run twice: with files read synchronously (the page cache answers fast) and
+ * on a "slow disk", where the session must switch to reading ahead through the thread pool.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
 import net from 'node:net';
 import v8 from 'node:v8';
@@ -49,9 +52,40 @@ function boundary(size: number, at: number): Buffer {
   return b;
 }
 
-describe('POP3 RETR with pipelining and large messages', () => {
+/**
+ * Makes every synchronous read of a message file take 2 ms (a disk, not the page cache) while
+ * installed, and counts them; the thread pool's reads (fs.read) are left alone.
+ */
+function slowSyncReads(blobDir: string): { count: () => number; restore: () => void } {
+  const { openSync, readSync } = fs;
+  const blobFds = new Set<number>();
+  let slow = 0;
+  fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+    const fd = (openSync as (...a: unknown[]) => number)(path, ...rest);
+    if (String(path).startsWith(blobDir)) blobFds.add(fd);
+    return fd;
+  }) as typeof fs.openSync;
+  fs.readSync = ((fd: number, ...rest: unknown[]) => {
+    if (blobFds.has(fd)) {
+      slow++;
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+    }
+    return (readSync as (...a: unknown[]) => number)(fd, ...rest);
+  }) as typeof fs.readSync;
+  return {
+    count: () => slow,
+    restore: () => {
+      fs.openSync = openSync;
+      fs.readSync = readSync;
+    },
+  };
+}
+
+for (const disk of ['page cache', 'slow disk'] as const) describe(`POP3 RETR with pipelining and large messages (${disk})`, () => {
   let h: Pop3Harness;
   let stored: Buffer[];
+  let slow: ReturnType<typeof slowSyncReads> | undefined;
   before(async () => {
     h = await startPop3();
     const mail = [
@@ -64,8 +98,12 @@ describe('POP3 RETR with pipelining and large messages', () => {
     for (const m of mail) await h.deliver('bob@example.test', m);
     const drop = await h.ctx.store.maildrops.snapshot('bob');
     stored = await Promise.all(drop.messages.map((m) => readFile(h.ctx.blobs.pathOf(m.blob))));
+    if (disk === 'slow disk') slow = slowSyncReads(h.ctx.blobs.pathOf(drop.messages[0]!.blob).split('/').slice(0, -3).join('/'));
   });
-  after(() => h.close());
+  after(() => {
+    slow?.restore();
+    return h.close();
+  });
 
   it('answers 24 pipelined RETRs byte for byte, with the octet counts LIST announced', async () => {
     const c = await RawClient.connect(h.port);
@@ -85,6 +123,8 @@ describe('POP3 RETR with pipelining and large messages', () => {
     const threeLines = text.slice(bodyStart).split('\n').slice(0, 3).map((l) => `${l}\n`);
     assert.ok((await c.multiline()).equals(expectedWire(Buffer.from(text.slice(0, bodyStart) + threeLines.join(''), 'latin1'))));
     assert.equal(await c.command('QUIT'), '+OK Bye (0 messages deleted)');
+    // Three slow reads in a row, then the session reads through the thread pool (read-ahead.ts).
+    if (slow) assert.equal(slow.count(), 3, 'synchronous reads before switching to the thread pool');
   });
 
   it('a RETR pipelined behind a DELE of the same message gets -ERR; the next ones arrive whole', async () => {

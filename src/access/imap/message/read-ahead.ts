@@ -7,30 +7,27 @@
  * fast (see ReadAhead), else through the callback `fs` API (pop3/files.ts). `fs/promises` readFile
  * (FileHandle, fstat, read, close) was the largest cost of a FETCH BODY[] walk in the profile.
  */
-import fs from 'node:fs';
-import { closeQuietly, openForRead, readAt } from '../../pop3/files.js';
+import { closeQuietly, openForRead, readAt, SyncReads } from '../../pop3/files.js';
 
 const WINDOW = 16;
 export const READ_AHEAD_MAX = 512 * 1024;
 /** Blobs up to this size are read synchronously while reads stay fast (see ReadAhead). */
 const SYNC_MAX = READ_AHEAD_MAX;
-/** A synchronous read slower than this means the files are not cached: back to the thread pool. */
-const SLOW_MS = 1;
 
 /**
  * Small blobs are read synchronously, in one open/read/close on this thread, while the files are in
  * the page cache: ~8 µs a file there against ~30 µs through the thread pool (measured on 2 cores,
  * and most of that pool round trip is CPU of this thread too: open/read were half of the server's
- * CPU in a FETCH BODY[] walk). The first read that takes longer than SLOW_MS (the disk was
- * involved) switches this FETCH to reading ahead through the thread pool, so a cold mailbox does
- * not stall other sessions for more than one file.
+ * CPU in a FETCH BODY[] walk). Reads that stay slow (the disk was involved: pop3/files.ts
+ * SyncReads) switch this FETCH to reading ahead through the thread pool, so a cold mailbox does
+ * not stall other sessions for more than a few files.
  *
  * A buffer from a synchronous read is reused: it is valid until the next `get` (FETCH copies the
  * message into its output before asking for the next).
  */
 export class ReadAhead {
   private readonly started = new Map<number, Promise<Buffer | null>>();
-  private fast = true;
+  private readonly sync = new SyncReads();
   private syncBuffer: Buffer | null = null;
 
   constructor(
@@ -54,26 +51,20 @@ export class ReadAhead {
   }
 
   private readsSync(size: number): boolean {
-    return this.fast && size > 0 && size <= SYNC_MAX;
+    return this.sync.fast && size > 0 && size <= SYNC_MAX;
   }
 
   private readSync(item: { blob: string; size: number }): Buffer | null {
-    const t = performance.now();
     if (!this.syncBuffer || this.syncBuffer.length < item.size) this.syncBuffer = Buffer.allocUnsafe(Math.max(item.size, 64 * 1024));
     const into = this.syncBuffer.subarray(0, item.size);
-    let n = -1;
     try {
-      const fd = fs.openSync(this.pathOf(item.blob), 'r');
-      try {
-        n = fs.readSync(fd, into, 0, item.size, 0);
-      } finally {
-        closeQuietly(fd);
-      }
+      const { fd, length } = this.sync.openRead(this.pathOf(item.blob), into);
+      closeQuietly(fd);
+      return length === item.size ? into : null;
     } catch {
       // Falls back to streaming, which reports the error where it belongs.
+      return null;
     }
-    if (performance.now() - t > SLOW_MS) this.fast = false;
-    return n === item.size ? into : null;
   }
 
   private start(j: number): void {

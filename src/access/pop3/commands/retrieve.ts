@@ -2,7 +2,7 @@
  * RETR and TOP (RFC 1939 section 7): the stored file, read from disk in chunks through the wire encoder
  * (CRLF, dot-stuffing, termination: see wire.ts). Never loads more than a chunk of a message.
  */
-import { closeQuietly, readAt } from '../files.js';
+import { closeQuietly } from '../files.js';
 import type { MaildropEntry } from '../maildrop.js';
 import { parseCommand, type Pop3Command } from '../parser.js';
 import { giveBack, type MessageFile } from '../read-ahead.js';
@@ -18,8 +18,8 @@ export const retr: CommandHandler<Cmd<'RETR'>> = {
     if (session.state.phase !== 'transaction') return;
     const entry = session.state.maildrop.get(cmd.msg);
     if (!entry) return session.conn.send(noSuchMessage());
-    // This message's file first, then those of the RETRs queued behind it: the thread pool serves
-    // requests in order, and this is the one the client is waiting for.
+    // When reading ahead (read-ahead.ts): this message's file first, then those of the RETRs queued
+    // behind it; the thread pool serves requests in order, and this is the one the client waits for.
     session.readAhead.prefetch(session.deps.blobs.pathOf(entry.blob), entry.storedSize);
     readQueuedRetrs(session);
     if (await sendMessage(session, entry, `${entry.size} octets`, null)) {
@@ -46,7 +46,7 @@ export const top: CommandHandler<Cmd<'TOP'>> = {
  */
 function readQueuedRetrs(session: Pop3Session): void {
   const { conn, readAhead, state } = session;
-  if (state.phase !== 'transaction' || !conn.hasQueuedLine) return;
+  if (state.phase !== 'transaction' || !conn.hasQueuedLine || !readAhead.readsAhead) return;
   let n = Math.max(readAhead.nextLine, conn.nextLineNumber);
   for (const line of conn.queuedLines(n, READ_AHEAD_SCAN)) {
     if (readAhead.full) break;
@@ -87,7 +87,7 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
     while (position < entry.storedSize && !conn.closed) {
       if (position > 0) {
         // file.fd is open here: openMessage keeps it whenever the first chunk is not the whole file.
-        length = await readAt(file.fd!, buffer.subarray(0, Math.min(buffer.length, entry.storedSize - position)), position);
+        length = await session.readAhead.readMore(file.fd!, buffer.subarray(0, Math.min(buffer.length, entry.storedSize - position)), position);
       }
       if (length === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
       position += length;
