@@ -291,6 +291,15 @@ users:
     await page.waitForURL(/\/logs\?level=info&source=collector\+office-isp/);
     const sources = await page.locator('#log tbody td:nth-child(3)').allInnerTexts();
     assert.ok(sources.length > 0 && sources.every((s) => s === 'collector office-isp'), sources.join(', '));
+
+    // Follow: a line logged after the page loaded shows up without a reload.
+    await page.getByLabel('Source').selectOption('pop3');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByLabel(/^Follow/).check();
+    const jane = await RawClient.connect((await server.ctx.store.config.settings()).listen.pop3);
+    await jane.login('jane', 'jane-pw-1');
+    await jane.command('QUIT');
+    await page.getByText(/user=jane/).first().waitFor({ timeout: 10_000 });
     await shot('15-logs');
   });
 

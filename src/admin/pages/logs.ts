@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../app.js';
 import { LOG_LEVELS, readLog, type LogFilter, type LogLevel } from '../log-reader.js';
 import { renderPage } from '../render.js';
+import { registerScript } from '../static-script.js';
 
 export type LogQuery = { Querystring: { level?: string; source?: string; q?: string } };
 
@@ -13,6 +14,7 @@ export function logFilter(query: LogQuery['Querystring']): LogFilter & { minLeve
 }
 
 export function registerLogsPage(app: FastifyInstance, ctx: AdminContext): void {
+  registerScript(app, 'logs-tail.js');
   app.get<LogQuery>('/logs', async (req, reply) => {
     const filter = logFilter(req.query);
     const { entries, sources } = await readLog(ctx.runtime.dataDir, filter);
