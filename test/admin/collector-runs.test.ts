@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { CollectorProgress } from '../../src/collect/scheduler.js';
+import type { CollectorProgress, CollectorScheduler } from '../../src/collect/scheduler.js';
 import { startFakePop3, type FakePop3Server } from '../fixtures/fake-pop3-server.js';
 import { officeYaml } from '../helpers/context.js';
 import { adminHarness, apiCaller, Browser, text, type AdminHarness, type ApiCall } from './helpers.js';
@@ -29,8 +29,8 @@ describe('admin: Run now with live progress, the last session log', () => {
   let api: ApiCall;
   before(async () => {
     // Message 3's RETR sends a little, then nothing: the session waits its 2 s timeout there.
-    pop = await startFakePop3({ messages: [1, 2, 3, 4, 5].map(mail), users: { isp: 'pw' }, capabilities: ['UIDL', 'TOP', 'USER', 'RESP-CODES'], faults: { cutRetr: { id: 3, afterBytes: 40, then: 'stall' } } });
-    h = await adminHarness(`${officeYaml}collectors:\n  - { name: isp, protocol: pop3, host: 127.0.0.1, port: ${pop.port}, security: none, user: isp, password: pw, timeoutSeconds: 2, routing: { mode: user, target: bob } }\n`);
+    pop = await startFakePop3({ messages: [1, 2, 3, 4, 5].map(mail), users: { isp: 'pw', isp2: 'pw' }, capabilities: ['UIDL', 'TOP', 'USER', 'RESP-CODES'], faults: { cutRetr: { id: 3, afterBytes: 40, then: 'stall' } } });
+    h = await adminHarness(`${officeYaml}collectors:\n  - { name: isp, protocol: pop3, host: 127.0.0.1, port: ${pop.port}, security: none, user: isp, password: pw, timeoutSeconds: 2, routing: { mode: user, target: bob } }\n  - { name: isp2, protocol: pop3, host: 127.0.0.1, port: ${pop.port}, security: none, user: isp2, password: pw, timeoutSeconds: 2, enabled: true, routing: { mode: user, target: jane } }\n`);
     b = new Browser(h.app);
     await b.login();
     api = await apiCaller(h.app);
@@ -91,6 +91,20 @@ describe('admin: Run now with live progress, the last session log', () => {
     assert.equal(done.delivered, 2);
     assert.equal(done.errors.length, 1);
     assert.match(done.summary!, /^isp: 5 on server, 2 downloaded, 2 delivered.*1 error/);
+  });
+
+  it('a scheduled session is shown on the page and not started again by Run now', async () => {
+    // The harness does not start the scheduler; starting it runs the enabled isp2 at once (isp ran a moment ago).
+    await (h.runtime.collectors as CollectorScheduler).start(await h.ctx.store.config.settings());
+    const mid = await until('the scheduled session', async () => (await b.get('/collectors/isp2/progress')).json<CollectorProgress>(), (p) => p.fetched >= 2);
+    assert.equal(mid.running, true);
+    const page = await b.get('/collectors');
+    assert.match(page.body, /<tr data-collector="isp2">[^]*?data-running="yes"/);
+    assert.match(text(page.body), /A session is running now \(downloading\): 5 on server, 2 downloaded/);
+    const before = pop.connections;
+    assert.equal((await b.post('/collectors/isp2/start', {})).json<{ started: boolean }>().started, false);
+    assert.equal(pop.connections, before);
+    await until('the end of the session', async () => (await b.get('/collectors/isp2/progress')).json<CollectorProgress>(), (p) => !p.running);
   });
 
   it("shows the last session's log: what it connected to, what it found, the error, the summary", async () => {
