@@ -220,6 +220,7 @@ users:
       await shot('21-run-progress');
       await row.getByText(/^slow-isp: 5 on server, 2 downloaded, 2 delivered, .*1 error: .*did not answer in time/).waitFor({ timeout: 6000 });
       assert.equal(page.url(), `${base}/collectors`, 'the script ran it: no form post');
+      assert.equal(await row.getByText('not run since the server started').count(), 0, 'the summary replaced the counts the page was loaded with');
 
       await row.getByRole('link', { name: 'Last session’s log' }).click();
       await page.getByText(`connecting to POP3 isp at 127.0.0.1:${pop.port} (none)`).waitFor();
@@ -232,6 +233,7 @@ users:
       await page.getByRole('navigation').getByRole('link', { name: 'Mail collectors' }).click();
       await row.getByRole('button', { name: 'Run now' }).click();
       await row.getByText(/^slow-isp: 5 on server, 3 downloaded, 3 delivered, .*5 deleted/).waitFor();
+      assert.equal(await row.getByRole('link', { name: 'Last session’s log' }).count(), 1);
       assert.equal((await server.ctx.store.mailboxes.list('jane')).find((m) => m.name === 'INBOX')!.messageCount, 5);
     } finally {
       await pop.close();

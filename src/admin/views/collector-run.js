@@ -24,6 +24,8 @@
       out.textContent = describe(p);
       out.className = `live ${p.running ? 'muted' : p.errors.length ? 'bad' : 'ok'}`;
       out.dataset.state = p.state;
+      // Finished: the summary replaces the previous run's counts rendered with the page.
+      if (!p.running) for (const el of [...out.parentElement.children]) if (el !== out && el.tagName === 'SPAN' && !el.classList.contains('tag')) el.remove();
       if (!p.running && !row.querySelector('a.session-log')) {
         const a = document.createElement('a');
         a.href = `${base}/log`;
