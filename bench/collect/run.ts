@@ -6,7 +6,13 @@
  *   - a bare pipelined RETR loop that discards the bytes (the protocol's ceiling here).
  * All three leave the messages on the server, so they read the same mailbox.
  *
- *   npm run bench -- collect [--count N] [--max-mb M]
+ *   npm run bench -- collect [--count N] [--max-mb M] [--only bare,postroom,getmail]
+ *
+ * `--only` runs a subset (e.g. `--only bare,postroom` for quick before/after comparisons);
+ * `--repeat N` runs the chosen clients N times in turn against the same Dovecot (one line each);
+ * `--cli A.js,B.js` alternates Postroom builds (e.g. a copy of dist/ from before a change) so that
+ * an A/B comparison shares the same minute of a busy machine; `VAR=VALUE+A.js` runs A.js with an
+ * environment variable set (e.g. `UV_THREADPOOL_SIZE=4+dist/src/cli/main.js`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +31,15 @@ const arg = (name: string, def: number) => {
 };
 const count = arg('count', 5000);
 const maxMb = arg('max-mb', 6);
+const onlyAt = process.argv.indexOf('--only');
+const repeat = arg('repeat', 1);
+const cliAt = process.argv.indexOf('--cli');
+const clis = (cliAt > 0 ? process.argv[cliAt + 1]!.split(',') : ['dist/src/cli/main.js']).map((spec) => {
+  const parts = spec.split('+');
+  const env = Object.fromEntries(parts.slice(0, -1).map((kv) => kv.split('=') as [string, string]));
+  return { spec, file: path.resolve(root, parts.at(-1)!), env };
+});
+const only = new Set(onlyAt > 0 ? process.argv[onlyAt + 1]!.split(',') : ['bare', 'postroom', 'getmail']);
 const work = path.join(os.tmpdir(), 'postroom-bench-collect');
 const corpus = await ensureCorpus({ dir: path.join(work, `corpus-${count}-${maxMb}`), count, maxBytes: maxMb * 1024 * 1024, seed: 5 });
 const totalMb = corpus.bytes / 1048576;
@@ -44,19 +59,22 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
   });
 
-try {
-  // Bare ceiling: pipelined RETR (window 16), bytes read and dropped.
-  let bareBytes = 0;
-  const bare = await time(async () => {
+const runBare = async () => {
+  // Bare ceiling: pipelined RETR (the client's default window, as Postroom's session uses), bytes read and dropped.
+  let bytes = 0;
+  const seconds = await time(async () => {
     const client = await Pop3Client.connect({ host: '127.0.0.1', port: isp.ports.pop3, security: 'none', user: 'isp', password: 'pw' });
     const list = await client.list();
     await client.retrieveMany(list.map((m) => m.id), async (_id, body) => {
-      for await (const chunk of body) bareBytes += (chunk as Buffer).length;
+      for await (const chunk of body) bytes += (chunk as Buffer).length;
     });
     await client.quit();
   });
+  return { seconds, bytes };
+};
 
-  // Postroom: the real command, from the compiled build, on a fresh data directory.
+const runPostroom = async (cli: (typeof clis)[number]) => {
+  // The real command, from the compiled build, on a fresh data directory.
   const data = path.join(work, 'postroom-data');
   await rm(data, { recursive: true, force: true });
   await mkdir(data, { recursive: true });
@@ -65,22 +83,30 @@ try {
     conf,
     `domains: [example.test]\nusers:\n  - { name: bob, addresses: [bob@example.test] }\ncollectors:\n  - { name: isp, protocol: pop3, host: 127.0.0.1, port: ${isp.ports.pop3}, security: none, user: isp, password: pw, leaveOnServerDays: 30, routing: { mode: user, target: bob } }\n`,
   );
-  const cli = path.join(root, 'dist/src/cli/main.js');
-  await sh(process.execPath, [cli, 'config', 'apply', conf], { POSTROOM_DATA: data });
+  await sh(process.execPath, [cli.file, 'config', 'apply', conf], { POSTROOM_DATA: data });
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the Postroom process.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  let collectOutput = '';
-  const postroom = await time(
+  // BENCH_WRAP="strace -c -f -o FILE" runs it under another program.
+  const wrap = (process.env.BENCH_WRAP ?? '').split(' ').filter(Boolean);
+  let output = '';
+  const cpuFile = path.join(work, 'postroom-cpu');
+  const seconds = await time(
     () =>
       new Promise<void>((resolve, reject) => {
-        const c = spawn(process.execPath, [...nodeArgs, cli, 'collect'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POSTROOM_DATA: data } });
-        c.stdout.on('data', (d: Buffer) => (collectOutput += d.toString()));
-        c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`postroom collect exited ${code}: ${collectOutput}`))));
+        // /usr/bin/time: the process's CPU seconds, which a busy machine changes less than the wall time.
+        const c = spawn('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, ...wrap, process.execPath, ...nodeArgs, cli.file, 'collect'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...cli.env, POSTROOM_DATA: data } });
+        c.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`postroom collect exited ${code}: ${output}`))));
       }),
   );
   // The session's own duration (from its report line), without the process start-up.
-  const session = Number(/\(([\d.]+) s\)/.exec(collectOutput)?.[1] ?? postroom);
+  const session = Number(/\(([\d.]+) s\)/.exec(output)?.[1] ?? seconds);
+  const delivered = Number(/(\d+) delivered/.exec(output)?.[1] ?? NaN);
+  const [user, sys] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
+  return { seconds, session, delivered, cpu: `${user!.toFixed(1)} user + ${sys!.toFixed(1)} sys` };
+};
 
+const runGetmail = async () => {
   // getmail6 into a Maildir, as the unprivileged user "bench" (it refuses to deliver as root).
   try {
     execFileSync('id', ['bench'], { stdio: 'ignore' });
@@ -96,16 +122,36 @@ try {
   );
   await chmod(work, 0o755);
   execFileSync('chown', ['-R', 'bench', gm]);
-  const getmail = await time(() => sh('su', ['bench', '-s', '/bin/sh', '-c', `getmail --getmaildir ${gm} --rcfile ${gm}/rc`]));
-  const got = execFileSync('sh', ['-c', `ls ${gm}/Maildir/new | wc -l`]).toString().trim();
+  const seconds = await time(() => sh('su', ['bench', '-s', '/bin/sh', '-c', `getmail --getmaildir ${gm} --rcfile ${gm}/rc`]));
+  const files = execFileSync('sh', ['-c', `ls ${gm}/Maildir/new | wc -l`]).toString().trim();
+  return { seconds, files };
+};
 
+try {
   const row = (name: string, s: number) => `| ${name} | ${s.toFixed(1)} | ${(count / s).toFixed(0)} | ${(totalMb / s).toFixed(1)} |`;
-  console.log(`\n| client | seconds | messages/s | MB/s |\n|---|---|---|---|`);
-  console.log(row('bare pipelined RETR loop (ceiling, discards)', bare));
-  console.log(row('Postroom `postroom collect` (whole process, fsync, delivered)', postroom));
-  console.log(row('Postroom collector session (without process start-up)', session));
-  console.log(row(`getmail6 → Maildir (${got} files)`, getmail));
-  console.log(`\nPostroom (whole process) vs getmail6: ${(getmail / postroom).toFixed(1)}×; session vs bare ceiling: ${((bare / session) * 100).toFixed(0)}% (whole process: ${((bare / postroom) * 100).toFixed(0)}%); bare loop read ${(bareBytes / 1048576).toFixed(0)} MB; load: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const rows: string[] = [];
+  let bare: Awaited<ReturnType<typeof runBare>> | null = null;
+  let postroom: Awaited<ReturnType<typeof runPostroom>> | null = null;
+  for (let r = 0; r < repeat; r++) {
+    if (only.has('bare')) {
+      bare = await runBare();
+      rows.push(row('bare pipelined RETR loop (ceiling, discards)', bare.seconds));
+    }
+    for (const cli of only.has('postroom') ? clis : []) {
+      postroom = await runPostroom(cli);
+      const which = clis.length > 1 ? ` [${cli.spec}]` : '';
+      rows.push(row(`Postroom \`postroom collect\`${which} (whole process, fsync, ${postroom.delivered} delivered, CPU ${postroom.cpu} s)`, postroom.seconds));
+      rows.push(row(`Postroom collector session${which} (without process start-up)`, postroom.session));
+    }
+  }
+  const getmail = only.has('getmail') ? await runGetmail() : null;
+  if (getmail) rows.push(row(`getmail6 → Maildir (${getmail.files} files)`, getmail.seconds));
+  console.log(`\n| client | seconds | messages/s | MB/s |\n|---|---|---|---|\n${rows.join('\n')}\n`);
+  if (postroom && getmail) console.log(`Postroom (whole process) vs getmail6: ${(getmail.seconds / postroom.seconds).toFixed(1)}×`);
+  if (postroom && bare) {
+    console.log(`Postroom vs bare ceiling: session ${((bare.seconds / postroom.session) * 100).toFixed(0)}%, whole process ${((bare.seconds / postroom.seconds) * 100).toFixed(0)}%; bare loop read ${(bare.bytes / 1048576).toFixed(0)} MB`);
+  }
+  console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}`);
 } finally {
   await isp.stop();
 }

@@ -12,7 +12,9 @@ import path from 'node:path';
 import { MailError } from '../errors.js';
 
 /** Bytes a writer gathers before writing them out. */
-const BUFFER_BYTES = 64 * 1024;
+const BUFFER_BYTES = 256 * 1024;
+/** Pieces of one blob being written at once (so at most this times BUFFER_BYTES held per writer). */
+const WRITES_IN_FLIGHT = 4;
 
 export class BlobStore {
   private readonly tmpDir: string;
@@ -43,22 +45,29 @@ export class BlobStore {
   }
 
   /**
-   * Makes sealed (or still open) blobs durable together: every file fsync'd (in parallel: the file
-   * system can commit them as one), renamed into place, and each directory fsync'd. Returns their
-   * names in order. On failure none of them may be relied on; their temporary files are removed.
+   * Makes sealed (or still open) blobs durable together: each file written out, fsync'd and
+   * renamed into place, all of them at once (the file system commits concurrent fsyncs together;
+   * one after the other, their thread-pool round trips added up), then each directory that got a
+   * new entry fsync'd once: the blobs' directories, and the parent of any directory that mkdir
+   * had to create (its entry is new too). Returns their names in order. On failure none of them
+   * may be relied on; their temporary files are removed.
    */
   async persist(writers: BlobWriter[]): Promise<string[]> {
     const names = writers.map((w) => w.digest ?? w.seal());
-    try {
-      await Promise.all(writers.map((w) => w.sync()));
-      const dirs = new Set<string>();
-      for (const [i, w] of writers.entries()) {
+    const dirs = new Set<string>();
+    const placed = await Promise.allSettled(
+      writers.map(async (w, i) => {
         const target = this.pathOf(names[i]!);
         const dir = path.dirname(target);
-        if (!dirs.has(dir)) await mkdir(dir, { recursive: true });
+        const [created] = await Promise.all([mkdir(dir, { recursive: true }), w.sync()]);
+        for (let d = dir; created !== undefined && d !== path.dirname(created); d = path.dirname(d)) dirs.add(path.dirname(d));
         dirs.add(dir);
         await rename(w.tmpPath, target);
-      }
+      }),
+    );
+    try {
+      const failed = placed.find((p) => p.status === 'rejected');
+      if (failed) throw failed.reason;
       await Promise.all([...dirs].map(syncDir));
     } catch (err) {
       await Promise.all(writers.map((w) => rm(w.tmpPath, { force: true })));
@@ -79,15 +88,23 @@ export class BlobStore {
 /**
  * Writes one blob. Bytes are gathered in memory up to BUFFER_BYTES and written in large pieces; a
  * small message (most mail) reaches the disk in one write, at `persist` time, alongside the other
- * messages of its batch. Memory stays bounded whatever the message size.
+ * messages of its batch. A large message's pieces are written at their offsets (pwrite) without
+ * waiting for each other: `write()` only waits once WRITES_IN_FLIGHT pieces are still on their
+ * way, so the download is not held up by a thread-pool round trip per piece (measured: waiting
+ * for each 64 KB write was the largest stall of `postroom collect`, 1.5-3 s per 1,000 messages on
+ * a busy machine). Memory stays bounded whatever the message size.
  */
 export class BlobWriter {
   private readonly hash = createHash('sha256');
   private written = 0;
   private done = false;
-  private fh: FileHandle | null = null;
+  private fh: Promise<FileHandle> | null = null;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** File offset of the next piece. */
+  private position = 0;
+  /** Pieces issued and not yet awaited, oldest first. */
+  private writes: Array<Promise<void>> = [];
 
   constructor(
     private readonly store: BlobStore,
@@ -103,19 +120,24 @@ export class BlobWriter {
     this.written += chunk.length;
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
-    if (this.bufferedBytes >= BUFFER_BYTES) await this.flush();
+    if (this.bufferedBytes >= BUFFER_BYTES) {
+      this.issue();
+      if (this.writes.length >= WRITES_IN_FLIGHT) await this.writes.shift();
+    }
   }
 
-  private async flush(): Promise<void> {
-    if (!this.fh) this.fh = await open(this.tmp, 'wx');
-    const data = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedBytes);
+  /** Starts writing what is buffered at its offset; the chunks are handed over without a copy. */
+  private issue(): void {
+    this.fh ??= open(this.tmp, 'wx');
+    const data = this.buffered;
+    const at = this.position;
+    this.position += this.bufferedBytes;
     this.buffered = [];
     this.bufferedBytes = 0;
-    let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await this.fh.write(data, off, data.length - off);
-      off += bytesWritten;
-    }
+    const piece = this.fh.then((fh) => writeAll(fh, data, at));
+    // Its failure is reported where it is awaited (write, sync); this only keeps it from counting as unhandled.
+    piece.catch(() => undefined);
+    this.writes.push(piece);
   }
 
   /** Makes the blob durable and returns its name (sha256, hex). */
@@ -137,10 +159,14 @@ export class BlobWriter {
 
   /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd. */
   async sync(): Promise<void> {
-    if (this.bufferedBytes > 0 || !this.fh) await this.flush();
-    await this.fh!.sync();
-    await this.fh!.close();
+    if (this.bufferedBytes > 0 || !this.fh) this.issue();
+    const writes = this.writes;
+    this.writes = [];
+    await Promise.all(writes);
+    const fh = await this.fh!;
     this.fh = null;
+    await fh.sync();
+    await fh.close();
   }
 
   /** @internal used by BlobStore.persist */
@@ -156,10 +182,23 @@ export class BlobWriter {
     this.done = true;
     this.buffered = [];
     this.bufferedBytes = 0;
-    await this.fh?.close().catch(() => undefined);
+    // Pieces still being written must land (or fail) before their file is closed and removed.
+    await Promise.allSettled(this.writes);
+    this.writes = [];
+    const fh = this.fh;
     this.fh = null;
+    await fh?.then((h) => h.close()).catch(() => undefined);
     await rm(this.tmp, { force: true });
   }
+}
+
+/** Writes every byte of `data` at `position` (one writev; a short write goes on with the rest). */
+async function writeAll(fh: FileHandle, data: Buffer[], position: number): Promise<void> {
+  const total = data.reduce((n, b) => n + b.length, 0);
+  let done = (await fh.writev(data, position)).bytesWritten;
+  if (done === total) return;
+  const all = Buffer.concat(data, total);
+  while (done < total) done += (await fh.write(all, done, total - done, position + done)).bytesWritten;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -48,4 +48,45 @@ describe('BlobStore', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes a large blob in pieces at their offsets, and persists many at once', async () => {
+    const dir = await tempDir();
+    try {
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      // 3 MB in odd chunk sizes: many pieces in flight at once, each at its own offset.
+      const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+      const w = await blobs.create();
+      for (let off = 0; off < big.length; off += 70_001) await w.write(big.subarray(off, off + 70_001));
+      const small = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const s = await blobs.create();
+          await s.write(Buffer.from(`message ${i}\n`));
+          return s;
+        }),
+      );
+      const names = await blobs.persist([w, ...small]);
+      assert.equal(names[0], createHash('sha256').update(big).digest('hex'));
+      assert.deepEqual(await readFile(blobs.pathOf(names[0]!)), big);
+      for (const [i, name] of names.slice(1).entries()) assert.equal(await readFile(blobs.pathOf(name), 'utf8'), `message ${i}\n`);
+      assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'no temporary file left');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('abort waits for pieces still being written, then removes the file', async () => {
+    const dir = await tempDir();
+    try {
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      const w = await blobs.create();
+      for (let i = 0; i < 12; i++) await w.write(Buffer.alloc(200_000, i));
+      await w.abort();
+      assert.deepEqual(await readdir(path.join(dir, 'tmp')), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
