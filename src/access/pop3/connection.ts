@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { OutputBuffer } from './output.js';
+import { FIRST_CHUNK } from './read-ahead.js';
 import type { WireSink } from './wire.js';
 import { normalizeAddress } from '../../auth/client-address.js';
 
@@ -24,7 +25,8 @@ export class Pop3Connection {
   private lines: string[] = [];
   private waiting: (() => void) | null = null;
   private ended = false;
-  private readonly output = new OutputBuffer();
+  /** With room to read a message chunk into each block (readSpace). */
+  private readonly output = new OutputBuffer(FIRST_CHUNK);
   private flushScheduled = false;
   /** Lines handed out by readLine (or dropped by STLS) since the start: numbers queued lines. */
   private linesTaken = 0;
@@ -144,6 +146,11 @@ export class Pop3Connection {
   /** Where a message body is encoded to (copied into the output blocks); call `pace` after each chunk. */
   get sink(): WireSink {
     return this.output;
+  }
+
+  /** FIRST_CHUNK octets to read a message chunk into; copying from there to the output is cheapest (output.ts). */
+  readSpace(): Buffer {
+    return this.output.readSpace();
   }
 
   /** Writes the batch when it is large (waiting until the socket takes it), else soon. */

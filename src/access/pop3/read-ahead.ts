@@ -23,13 +23,14 @@ export const FIRST_CHUNK = 64 * 1024;
 
 /**
  * A message file being served: `buffer[0, length)` holds its first octets and, when there are
- * more, `fd` is open to read them. `buffer` is borrowed (FIRST_CHUNK octets): whoever takes the
- * file reads the rest through it, then gives it back with `giveBack`, and closes `fd`.
+ * more, `fd` is open to read them. Whoever takes the file closes `fd` and, when `borrowed` (a
+ * read-ahead buffer of the shared pool), gives `buffer` back with `giveBack` once it is encoded.
  */
 export interface MessageFile {
   buffer: Buffer;
   length: number;
   fd: number | null;
+  borrowed: boolean;
 }
 
 /**
@@ -52,7 +53,7 @@ export async function openMessage(path: string, size: number): Promise<MessageFi
   const fd = await openForRead(path);
   const buffer = borrow();
   try {
-    return started(fd, buffer, size > 0 ? await readAt(fd, firstChunk(buffer, size), 0) : 0, size);
+    return started(fd, buffer, size > 0 ? await readAt(fd, firstChunk(buffer, size), 0) : 0, size, true);
   } catch (e) {
     giveBack(buffer);
     closeQuietly(fd);
@@ -65,10 +66,10 @@ function firstChunk(buffer: Buffer, size: number): Buffer {
 }
 
 /** The file once its first chunk is read: closed at once when that was all of it. */
-function started(fd: number, buffer: Buffer, length: number, size: number): MessageFile {
+function started(fd: number, buffer: Buffer, length: number, size: number, borrowed: boolean): MessageFile {
   const whole = length === size;
   if (whole) closeQuietly(fd);
-  return { buffer, length, fd: whole ? null : fd };
+  return { buffer, length, fd: whole ? null : fd, borrowed };
 }
 
 export class ReadAhead {
@@ -94,22 +95,19 @@ export class ReadAhead {
     this.reading.set(path, file);
   }
 
-  /** The file: read ahead if it was, else read now (synchronously while that is fast). Throws or rejects if it cannot be read. */
-  take(path: string, size: number): MessageFile | Promise<MessageFile> {
+  /**
+   * The file: read ahead if it was, else read now, synchronously (into `space`, FIRST_CHUNK octets
+   * of the caller's) while that is fast. Throws or rejects if it cannot be read.
+   */
+  take(path: string, size: number, space: Buffer): MessageFile | Promise<MessageFile> {
     const ahead = this.reading.get(path);
     if (ahead) {
       this.reading.delete(path);
       return ahead;
     }
     if (!this.sync.fast) return openMessage(path, size);
-    const buffer = borrow();
-    try {
-      const { fd, length } = this.sync.openRead(path, firstChunk(buffer, size));
-      return started(fd, buffer, length, size);
-    } catch (e) {
-      giveBack(buffer);
-      throw e;
-    }
+    const { fd, length } = this.sync.openRead(path, firstChunk(space, size));
+    return started(fd, space, length, size, false);
   }
 
   /** Reads more of a file `take` left open, into `into` at `position`: the octet count (0 at its end). */
@@ -137,7 +135,7 @@ function release(file: Promise<MessageFile>): Promise<void> {
   return file.then(
     (m) => {
       if (m.fd !== null) closeQuietly(m.fd);
-      giveBack(m.buffer);
+      if (m.borrowed) giveBack(m.buffer);
     },
     () => undefined,
   );

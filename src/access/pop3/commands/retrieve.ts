@@ -63,16 +63,16 @@ function readQueuedRetrs(session: Pop3Session): void {
 const READ_AHEAD_SCAN = 32;
 
 /**
- * Sends the message: its first chunk (read ahead, usually the whole message), then the rest from
- * disk in chunks through the same buffer, each encoded (copied into the connection's output) and
- * paced before the next read, so memory stays bounded whatever the size. The file is read before
+ * Sends the message: its first chunk (usually the whole message), then the rest from disk in
+ * chunks read into the connection's read space (behind its output block: output.ts), each encoded
+ * (copied into the output) and paced before the next read, so memory stays bounded whatever the size. The file is read before
  * "+OK" so that a missing or unreadable file is an -ERR rather than a truncated reply.
  */
 async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: string, limiter: TopLimiter | null): Promise<boolean> {
   const { conn, deps, log } = session;
   let file: MessageFile;
   try {
-    file = await session.readAhead.take(deps.blobs.pathOf(entry.blob), entry.storedSize);
+    file = await session.readAhead.take(deps.blobs.pathOf(entry.blob), entry.storedSize, conn.readSpace());
   } catch (e) {
     log.error({ err: e, blob: entry.blob, message: entry.id }, 'message file cannot be read');
     await conn.send(err('Cannot read this message now', 'SYS/TEMP'));
@@ -80,18 +80,17 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
   }
   await conn.send(ok(okText));
   const encoder = new WireEncoder();
-  const { buffer } = file;
   try {
     let position = 0;
-    let length = file.length;
+    let data = file.buffer.subarray(0, file.length);
     while (position < entry.storedSize && !conn.closed) {
       if (position > 0) {
         // file.fd is open here: openMessage keeps it whenever the first chunk is not the whole file.
-        length = await session.readAhead.readMore(file.fd!, buffer.subarray(0, Math.min(buffer.length, entry.storedSize - position)), position);
+        const space = conn.readSpace();
+        data = space.subarray(0, await session.readAhead.readMore(file.fd!, space.subarray(0, Math.min(space.length, entry.storedSize - position)), position));
       }
-      if (length === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
-      position += length;
-      const data = buffer.subarray(0, length);
+      if (data.length === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
+      position += data.length;
       encoder.encode(limiter ? limiter.take(data) : data, conn.sink);
       await conn.pace();
       if (limiter?.finished) break;
@@ -103,7 +102,7 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
     return false;
   } finally {
     if (file.fd !== null) closeQuietly(file.fd);
-    giveBack(buffer);
+    if (file.borrowed) giveBack(file.buffer);
   }
   encoder.finish(conn.sink);
   await conn.pace();
