@@ -88,6 +88,9 @@ function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; bodyStar
   return null;
 }
 
+/** Normalized bytes of the chunk being hashed, shared by every BodyHasher: `update` uses it synchronously. */
+let scratch = Buffer.alloc(0);
+
 /**
  * sha256 of the body with CRLF read as LF and trailing line breaks ignored, so the same body stored
  * by two ISPs with different line endings hashes the same.
@@ -98,30 +101,43 @@ class BodyHasher {
   private pendingNewlines = 0;
 
   update(chunk: Buffer): void {
-    // Normalized pieces of this chunk are gathered and hashed together: one hash update per
-    // chunk, not one per line.
-    const parts: Buffer[] = [];
-    let pos = 0;
+    const n = chunk.length;
+    if (n === 0) return;
+    if (scratch.length < n + 1) scratch = Buffer.allocUnsafeSlow(Math.max(n + 1, 64 * 1024));
+    const out = scratch;
+    let base = 0;
     if (this.pendingCr) {
       this.pendingCr = false;
-      if (chunk[0] !== LF) parts.push(Buffer.from([CR]));
+      if (chunk[0] !== LF) out[base++] = CR;
     }
-    while (pos < chunk.length) {
-      const cr = chunk.indexOf(CR, pos);
-      if (cr === -1) {
-        parts.push(chunk.subarray(pos));
-        break;
-      }
-      if (cr === chunk.length - 1) {
-        parts.push(chunk.subarray(pos, cr));
+    // The chunk is copied once, then the gap left by each CRLF's CR is closed in place
+    // (copyWithin): no Buffer object per line, which cost more than the hashing itself.
+    out.set(chunk, base);
+    let w = base; // end of the normalized bytes
+    let seg = base; // start of the bytes not yet moved down to w
+    let pos = 0;
+    for (let cr = chunk.indexOf(CR); cr !== -1; cr = chunk.indexOf(CR, pos)) {
+      if (cr === n - 1) {
+        // A CR at the end of the chunk: the next chunk tells whether it is a line end.
+        out.copyWithin(w, seg, base + cr);
+        w += base + cr - seg;
+        seg = base + n;
         this.pendingCr = true;
         break;
       }
       // CRLF: drop the CR. A CR not followed by LF is content.
-      parts.push(chunk.subarray(pos, chunk[cr + 1] === LF ? cr : cr + 1));
+      if (chunk[cr + 1] === LF) {
+        out.copyWithin(w, seg, base + cr);
+        w += base + cr - seg;
+        seg = base + cr + 1;
+      }
       pos = cr + 1;
     }
-    this.emit(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    if (seg < base + n) {
+      out.copyWithin(w, seg, base + n);
+      w += base + n - seg;
+    }
+    this.emit(out.subarray(0, w));
   }
 
   /** Feeds normalized bytes, holding back a run of trailing LFs until more content follows. */
