@@ -9,6 +9,7 @@
  *
  * Needs root and dovecot-pop3d (test/fixtures/dovecot.ts). Not part of `npm test`.
  */
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { Readable } from 'node:stream';
@@ -33,10 +34,34 @@ interface Round {
   messages: number;
   bytes: number;
   seconds: number;
+  /** CPU time of the server and of this client during the round, µs per message. */
+  serverUs: number;
+  clientUs: number;
+}
+
+/**
+ * CPU time (user + system, all threads) of a process so far, in ms, from /proc/PID/stat (Linux,
+ * 100 ticks a second); with `reaped`, plus that of its children that have exited and been waited
+ * for: Dovecot's per-session pop3 processes, which end with their session.
+ */
+function cpuMs(pid: number, reaped: boolean): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * 10;
+}
+
+/** A round with the server's CPU: Dovecot's session process is counted once it has been reaped. */
+async function measuredRound(port: number, pid: number, reaped: boolean): Promise<Round> {
+  const server = cpuMs(pid, reaped);
+  const client = process.cpuUsage();
+  const round = await retrieveAll(port);
+  const used = process.cpuUsage(client);
+  if (reaped) await new Promise((r) => setTimeout(r, 300));
+  const perMessage = (ms: number) => (ms * 1000) / round.messages;
+  return { ...round, serverUs: perMessage(cpuMs(pid, reaped) - server), clientUs: perMessage((used.user + used.system) / 1000) };
 }
 
 /** Logs in, LISTs, RETRs everything pipelined, reads every body to its end, QUITs (deleting nothing). */
-async function retrieveAll(port: number): Promise<Round> {
+async function retrieveAll(port: number): Promise<Omit<Round, 'serverUs' | 'clientUs'>> {
   const start = process.hrtime.bigint();
   const client = await Pop3Client.connect({ host: '127.0.0.1', port, security: 'none', user: USER, password: PASSWORD, auth: 'user' });
   const ids = (await client.list()).map((e) => e.id);
@@ -69,7 +94,7 @@ const viaBenchRunner = path.resolve(process.argv[1] ?? '') === path.resolve(here
 const serverScript = viaBenchRunner ? [path.resolve(here, '../../dist/bench/pop3/serve.js')] : ['--import', 'tsx', path.join(here, 'serve.ts')];
 
 /** Runs serve.ts (or its build) in a child process, as `postroom start` would run the server. */
-async function startPostroom(dataDir: string): Promise<{ port: number; stop(): Promise<void> }> {
+async function startPostroom(dataDir: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...serverScript, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -82,6 +107,7 @@ async function startPostroom(dataDir: string): Promise<{ port: number; stop(): P
   });
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -115,6 +141,7 @@ async function main(): Promise<void> {
   console.log(`dovecot: seeded and started in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   const results: Record<'postroom' | 'dovecot', Round[]> = { postroom: [], dovecot: [] };
+  const loadBefore = os.loadavg()[0]!;
   try {
     // Warm-up: Dovecot builds its index, Postroom its tail cache; both warm the page cache.
     const warm = { postroom: await retrieveAll(postroomPort), dovecot: await retrieveAll(dovecot.ports.pop3) };
@@ -122,7 +149,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate who goes first, so neither always runs on a cooler machine.
       const order = r % 2 === 0 ? (['postroom', 'dovecot'] as const) : (['dovecot', 'postroom'] as const);
-      for (const who of order) results[who].push(await retrieveAll(who === 'postroom' ? postroomPort : dovecot.ports.pop3));
+      for (const who of order) {
+        results[who].push(who === 'postroom' ? await measuredRound(postroomPort, server.pid, false) : await measuredRound(dovecot.ports.pop3, dovecot.pid, true));
+      }
     }
   } finally {
     await server.stop();
@@ -133,16 +162,20 @@ async function main(): Promise<void> {
   const summary = (who: 'postroom' | 'dovecot') => {
     const rate = median(results[who].map((x) => x.messages / x.seconds));
     const mbps = median(results[who].map((x) => x.bytes / 1e6 / x.seconds));
-    return { rate, mbps, bytes: results[who][0]!.bytes, rounds: results[who].map((x) => (x.messages / x.seconds).toFixed(0)).join(', ') };
+    const serverUs = median(results[who].map((x) => x.serverUs));
+    const clientUs = median(results[who].map((x) => x.clientUs));
+    return { rate, mbps, serverUs, clientUs, bytes: results[who][0]!.bytes, rounds: results[who].map((x) => (x.messages / x.seconds).toFixed(0)).join(', ') };
   };
   const p = summary('postroom');
   const d = summary('dovecot');
-  console.log(`\n| server | messages/s (median of ${ROUNDS}) | MB/s | rounds (msg/s) | bytes received |`);
-  console.log('|---|---|---|---|---|');
-  console.log(`| Postroom | ${p.rate.toFixed(0)} | ${p.mbps.toFixed(1)} | ${p.rounds} | ${p.bytes} |`);
-  console.log(`| Dovecot | ${d.rate.toFixed(0)} | ${d.mbps.toFixed(1)} | ${d.rounds} | ${d.bytes} |`);
+  console.log(`\n| server | messages/s (median of ${ROUNDS}) | MB/s | rounds (msg/s) | server CPU µs/msg | client CPU µs/msg | bytes received |`);
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [name, x] of [['Postroom', p], ['Dovecot', d]] as const) {
+    console.log(`| ${name} | ${x.rate.toFixed(0)} | ${x.mbps.toFixed(1)} | ${x.rounds} | ${x.serverUs.toFixed(0)} | ${x.clientUs.toFixed(0)} | ${x.bytes} |`);
+  }
   console.log(`\nratio Postroom / Dovecot (messages/s): ${(p.rate / d.rate).toFixed(2)}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+  console.log(`${new Date().toISOString()}, load average (1 min) ${loadBefore.toFixed(1)} before the rounds, ${os.loadavg()[0]!.toFixed(1)} after`);
 }
 
 main().catch((e: unknown) => {
