@@ -26,6 +26,10 @@ export function routingOf(c: CollectorConfig, sessionStart: number): RoutingSpec
   return sessionSince === undefined ? base : { ...base, sessionSince };
 }
 
+/** os.hostname() is a system call and a collector asks once per message: read once per process. */
+let hostName: string | undefined;
+const host = () => (hostName ??= hostname());
+
 /**
  * The provenance of a fetched copy: which remote mailbox and message, which session (id and start)
  * and which process on which host downloaded it; what `postroom diagnose` reads to tell a repeated
@@ -39,7 +43,7 @@ export function collectorDetail(c: CollectorConfig, mailboxKey: string, remoteId
     routing: c.routing.mode,
     session: report.sessionId,
     sessionStartedAt: report.startedAt,
-    host: hostname(),
+    host: host(),
     pid: process.pid,
   };
 }
