@@ -2,7 +2,8 @@
  * End to end in headless Chromium (playwright-core with Debian's /usr/bin/chromium): the real
  * server (`startServer`) with the admin pages on a free port, a private Dovecot as the ISP. Log in,
  * add a user, add a collector pointing at Dovecot, run it now and see the counts, change a setting
- * and see the running server apply it, release a held duplicate, delete a queue entry, see the doctor.
+ * and see the running server apply it, release a held duplicate, delete a queue entry, see the doctor,
+ * find a collected message in the message trace with its timeline, and filter and follow the log.
  * Screenshots of each page (1280×800) go to test-artifacts/admin/.
  */
 import assert from 'node:assert/strict';
