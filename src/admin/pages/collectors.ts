@@ -7,8 +7,6 @@
  * /start (answers at once) and polls /progress (the scheduler's live counts) until it finishes.
  * The last session's log is its own page (/collectors/NAME/log).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatReport } from '../../collect/session-report.js';
 import { removeCollector, saveCollector, type CollectorInput } from '../../config/edit.js';
@@ -16,7 +14,8 @@ import { collectorPort, defaultEnvelopeHeaders, type CollectorConfig } from '../
 import type { AdminContext } from '../app.js';
 import { checked, field, lines, num } from '../form.js';
 import { changedText, problemsOf } from '../outcome.js';
-import { redirectWithFlash, renderPage, viewsDir } from '../render.js';
+import { redirectWithFlash, renderPage } from '../render.js';
+import { registerScript } from '../static-script.js';
 
 type Named = { Params: { name: string } };
 
@@ -155,11 +154,7 @@ export function registerCollectorPages(app: FastifyInstance, ctx: AdminContext):
     const log = ctx.runtime.collectors.sessionLog(c.name);
     return renderPage(req, reply, 'collector-log', { title: `Last session: ${c.name}`, c, log, progress: ctx.runtime.collectors.progress(c.name) });
   });
-  let script: Promise<string> | null = null;
-  app.get('/collector-run.js', async (_req, reply) => {
-    script ??= readFile(path.join(viewsDir, 'collector-run.js'), 'utf8');
-    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(await script);
-  });
+  registerScript(app, 'collector-run.js');
 
   app.post<Named>('/collectors/:name/dry-run', async (req, reply) => {
     const c = await find(req.params.name);
