@@ -95,7 +95,9 @@ const serverScript = viaBenchRunner ? [path.resolve(here, '../../dist/bench/pop3
 
 /** Runs serve.ts (or its build) in a child process, as `postroom start` would run the server. */
 async function startPostroom(dataDir: string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...serverScript, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the V8 flag bin/postroom.js and `npm start` run the server with.
+  const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, ...serverScript, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
