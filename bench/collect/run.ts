@@ -59,6 +59,19 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
   });
 
+// Each run writes into a new directory; all of them are removed at the end. Removing the previous
+// run's 10,000 files and directories just before a run made the run slower: ext4 without a journal
+// (as here) skips inodes deleted in the last minute when it allocates new ones, scanning past
+// them for every file a client creates (seen as recently_deleted in `perf record`).
+const runs = path.join(work, 'runs');
+await rm(runs, { recursive: true, force: true });
+let runNo = 0;
+const freshDir = async (name: string) => {
+  const dir = path.join(runs, `${name}-${++runNo}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+};
+
 const runBare = async () => {
   // Bare ceiling: pipelined RETR (the client's default window, as Postroom's session uses), bytes read and dropped.
   let bytes = 0;
@@ -75,9 +88,7 @@ const runBare = async () => {
 
 const runPostroom = async (cli: (typeof clis)[number]) => {
   // The real command, from the compiled build, on a fresh data directory.
-  const data = path.join(work, 'postroom-data');
-  await rm(data, { recursive: true, force: true });
-  await mkdir(data, { recursive: true });
+  const data = await freshDir('postroom-data');
   const conf = path.join(data, 'bench.yaml');
   await writeFile(
     conf,
@@ -113,14 +124,14 @@ const runGetmail = async () => {
   } catch {
     execFileSync('useradd', ['-m', 'bench']);
   }
-  const gm = path.join(work, 'getmail');
-  await rm(gm, { recursive: true, force: true });
-  for (const d of ['', 'Maildir', 'Maildir/new', 'Maildir/cur', 'Maildir/tmp']) await mkdir(path.join(gm, d), { recursive: true });
+  const gm = await freshDir('getmail');
+  for (const d of ['Maildir', 'Maildir/new', 'Maildir/cur', 'Maildir/tmp']) await mkdir(path.join(gm, d), { recursive: true });
   await writeFile(
     path.join(gm, 'rc'),
     `[retriever]\ntype = SimplePOP3Retriever\nserver = 127.0.0.1\nport = ${isp.ports.pop3}\nusername = isp\npassword = pw\n\n[destination]\ntype = Maildir\npath = ${gm}/Maildir/\n\n[options]\ndelete = false\nread_all = true\nverbose = 0\n`,
   );
   await chmod(work, 0o755);
+  await chmod(runs, 0o755);
   execFileSync('chown', ['-R', 'bench', gm]);
   const seconds = await time(() => sh('su', ['bench', '-s', '/bin/sh', '-c', `getmail --getmaildir ${gm} --rcfile ${gm}/rc`]));
   const files = execFileSync('sh', ['-c', `ls ${gm}/Maildir/new | wc -l`]).toString().trim();
@@ -154,4 +165,5 @@ try {
   console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}`);
 } finally {
   await isp.stop();
+  await rm(runs, { recursive: true, force: true });
 }

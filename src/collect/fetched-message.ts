@@ -48,17 +48,39 @@ export function collectorDetail(c: CollectorConfig, mailboxKey: string, remoteId
   };
 }
 
+/** When a batch is made durable, and how many may be on their way at once. */
+export interface BatchLimits {
+  /** Messages per batch. */
+  messages: number;
+  /** Bytes per batch: a few large messages make a batch of their own. */
+  bytes: number;
+  /** Batches being made durable while the next one downloads. */
+  depth: number;
+}
+
+const LIMITS: BatchLimits = { messages: 32, bytes: 16 * 1024 * 1024, depth: 2 };
+
 /**
  * Hands fetched messages to the pipeline in batches: each message is streamed to disk as it
- * arrives, and every `batchSize` messages (or at `flush()`) the batch is made durable together
- * (files fsync'd in parallel, spool and journal rows in one transaction) and delivered in one
- * transaction. A few fsyncs per batch instead of a few per message: the download can run close
- * to the link's speed and every message is still durable before anything is deleted remotely.
+ * arrives, and every `messages` messages or `bytes` bytes (or at `flush()`) the batch is made
+ * durable together (files fsync'd in parallel, spool and journal rows in one transaction) and
+ * delivered in one transaction. A few fsyncs per batch instead of a few per message: the download
+ * can run close to the link's speed and every message is still durable before anything is
+ * deleted remotely.
+ *
+ * Up to `depth` batches are on their way while the next one downloads: their files are fsync'd
+ * at the same time, but each batch's rows are written only after its own files are durable and
+ * after the previous batch's rows (so the journal follows the download order). Waiting for one
+ * batch before starting the next left the download idle whenever a batch's fsyncs took longer
+ * than the next batch's download.
  */
 export class FetchBatcher {
   private pending: ReceivedMessage[] = [];
-  /** The batch being made durable while the next one downloads (at most one at a time). */
-  private inflight: Promise<void> | null = null;
+  private pendingBytes = 0;
+  /** Batches on their way, oldest first. */
+  private inflight: Array<Promise<void>> = [];
+  /** The last batch started: the next one records its rows after it. */
+  private last: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: CollectDeps,
@@ -66,10 +88,10 @@ export class FetchBatcher {
     private readonly mailboxKey: string,
     private readonly routing: RoutingSpec,
     private readonly report: SessionReport,
-    private readonly batchSize = 32,
+    private readonly limits: BatchLimits = LIMITS,
   ) {}
 
-  /** Streams one message to disk; flushes when the batch is full. */
+  /** Streams one message to disk; starts storing the batch when it is full. */
   async add(remoteId: string, content: Readable): Promise<void> {
     const received = await this.deps.pipeline.receive({
       source: { kind: 'collector', name: this.c.name, remoteId: `${this.mailboxKey} ${remoteId}`, detail: collectorDetail(this.c, this.mailboxKey, remoteId, this.report) },
@@ -78,40 +100,55 @@ export class FetchBatcher {
       journal: { mailboxKey: this.mailboxKey, remoteId, collector: this.c.name },
     });
     this.pending.push(received);
-    if (this.pending.length >= this.batchSize) {
-      // Wait for the previous batch, then let this one be stored while the next one downloads.
-      await this.settle();
-      const batch = this.pending;
-      this.pending = [];
-      this.inflight = this.store(batch);
-      // Its failure is reported by the next settle(); this only keeps it from counting as unhandled.
-      this.inflight.catch(() => undefined);
+    this.pendingBytes += received.entry.size;
+    if (this.pending.length >= this.limits.messages || this.pendingBytes >= this.limits.bytes) {
+      // The oldest batch's failure is reported here, and it bounds the memory held by batches.
+      while (this.inflight.length >= this.limits.depth) await this.inflight.shift();
+      this.startPending();
     }
   }
 
-  private async settle(): Promise<void> {
-    const previous = this.inflight;
-    this.inflight = null;
-    if (previous) await previous;
-  }
-
   /**
-   * Makes the pending messages durable and delivers them. A message whose delivery fails stays
-   * in the spool (the spool runner retries it) and is counted as an error; it is not deleted
-   * remotely because the journal shows it undelivered.
+   * Makes the pending messages durable and delivers them, after the batches on their way. A
+   * message whose delivery fails stays in the spool (the spool runner retries it) and is counted
+   * as an error; it is not deleted remotely because the journal shows it undelivered. Rejects
+   * with the first batch's failure, once every batch has been tried.
    */
   async flush(): Promise<void> {
-    await this.settle();
-    const batch = this.pending;
-    this.pending = [];
-    await this.store(batch);
+    this.startPending();
+    const results = await Promise.allSettled(this.inflight.splice(0));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  private async store(batch: ReceivedMessage[]): Promise<void> {
+  private startPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
     if (batch.length === 0) return;
+    const previous = this.last;
+    const files = this.deps.pipeline.persistFiles(batch);
+    const done = (async () => {
+      try {
+        await files;
+        await previous.catch(() => undefined);
+      } catch (err) {
+        await this.deps.pipeline.discard(batch);
+        throw err;
+      }
+      await this.record(batch);
+    })();
+    // Its failure is reported where it is awaited (add, flush); this only keeps it from counting as unhandled.
+    done.catch(() => undefined);
+    this.last = done;
+    this.inflight.push(done);
+  }
+
+  /** The batch's rows (its files are durable), then its deliveries. */
+  private async record(batch: ReceivedMessage[]): Promise<void> {
     let ids: Array<number | null>;
     try {
-      ids = await this.deps.pipeline.acceptMany(batch);
+      ids = await this.deps.pipeline.recordMany(batch);
     } catch (err) {
       await this.deps.pipeline.discard(batch);
       throw err;
@@ -129,11 +166,12 @@ export class FetchBatcher {
     }
   }
 
-  /** Drops what was received but not flushed (their temporary files). */
+  /** Drops what was received but not stored (their temporary files), once the batches on their way are done. */
   async discard(): Promise<void> {
-    await this.settle().catch(() => undefined);
+    await Promise.allSettled(this.inflight.splice(0));
     const batch = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     await this.deps.pipeline.discard(batch);
   }
 }

@@ -146,7 +146,17 @@ export class Pipeline {
    */
   async acceptMany(received: ReceivedMessage[]): Promise<Array<number | null>> {
     if (received.length === 0) return [];
+    await this.persistFiles(received);
+    return this.recordMany(received);
+  }
+
+  /** `acceptMany` in two steps, for a caller that overlaps one batch's fsyncs with another's rows: the files made durable... */
+  async persistFiles(received: ReceivedMessage[]): Promise<void> {
     await this.blobs.persist(received.map((r) => r.writer));
+  }
+
+  /** ...then, once they are, the spool rows (with journal rows) in one transaction. */
+  recordMany(received: ReceivedMessage[]): Promise<Array<number | null>> {
     return this.store.spool.addMany(received.map((r) => ({ entry: r.entry, ...(r.journal ? { journal: r.journal } : {}) })));
   }
 

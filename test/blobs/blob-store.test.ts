@@ -59,6 +59,12 @@ describe('BlobStore', () => {
       for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
       const w = await blobs.create();
       for (let off = 0; off < big.length; off += 70_001) await w.write(big.subarray(off, off + 70_001));
+      // The same through the thread pool only (as after a slow synchronous write).
+      blobs.syncWritesOffUntil = Infinity;
+      const big2 = Buffer.from(big.subarray(1));
+      const pooled = await blobs.create();
+      for (let off = 0; off < big2.length; off += 70_001) await pooled.write(big2.subarray(off, off + 70_001));
+      blobs.syncWritesOffUntil = 0;
       const small = await Promise.all(
         Array.from({ length: 40 }, async (_, i) => {
           const s = await blobs.create();
@@ -66,10 +72,11 @@ describe('BlobStore', () => {
           return s;
         }),
       );
-      const names = await blobs.persist([w, ...small]);
-      assert.equal(names[0], createHash('sha256').update(big).digest('hex'));
-      assert.deepEqual(await readFile(blobs.pathOf(names[0]!)), big);
-      for (const [i, name] of names.slice(1).entries()) assert.equal(await readFile(blobs.pathOf(name), 'utf8'), `message ${i}\n`);
+      const [name, name2, ...names] = await blobs.persist([w, pooled, ...small]);
+      assert.equal(name, createHash('sha256').update(big).digest('hex'));
+      assert.deepEqual(await readFile(blobs.pathOf(name!)), big);
+      assert.deepEqual(await readFile(blobs.pathOf(name2!)), big2);
+      for (const [i, name] of names.entries()) assert.equal(await readFile(blobs.pathOf(name), 'utf8'), `message ${i}\n`);
       assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'no temporary file left');
     } finally {
       await rm(dir, { recursive: true, force: true });
