@@ -110,6 +110,18 @@ describe('POP3 session', () => {
     await c.waitClosed();
   });
 
+  it('answers a long pipelined burst over several turns of the event loop, letting other sessions in', async () => {
+    const c = await RawClient.connect(h.port);
+    await c.login();
+    let writes = 0;
+    c.socket.on('data', () => writes++);
+    // 200 commands in one packet: answered all in one turn, they would leave in one write.
+    c.socket.write('NOOP\r\n'.repeat(200));
+    for (let i = 0; i < 200; i++) assert.equal(await c.line(), '+OK');
+    assert.ok(writes >= 3, `the 200 replies arrived in ${writes} piece(s)`);
+    await c.command('QUIT');
+  });
+
   it('refuses commands in the wrong state and malformed ones', async () => {
     const c = await RawClient.connect(h.port);
     assert.equal(await c.command('STAT'), '-ERR Log in first');
