@@ -4,27 +4,56 @@
  *
  * Durability: bytes go to tmp/, the file is fsync'd, renamed into place, and the directory is
  * fsync'd, so after a crash a blob either exists whole under its name or not at all.
+ *
+ * System calls: fsyncs always run in the thread pool (they wait for the disk). The others (open,
+ * write into the page cache, close, mkdir, rename) take microseconds, and are made synchronously
+ * while they stay fast: handing each to the pool cost the event loop more than the call itself
+ * (a store does about ten per message; `postroom collect` spent seconds per 5,000 messages on the
+ * round trips, see docs/benchmarks.md). One slower than SLOW_SYNC_MS (a disk throttling writers)
+ * sends them all through the pool for a minute.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs, { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { MailError } from '../errors.js';
+
+const openAsync = promisify(fs.open);
+const writevAsync = promisify(fs.writev);
+const writeAsync = promisify(fs.write);
+const fsyncAsync = promisify(fs.fsync);
+const closeAsync = promisify(fs.close);
 
 /** Bytes a writer gathers before writing them out. */
 const BUFFER_BYTES = 128 * 1024;
-/** Pieces of one blob being written at once (so at most this times BUFFER_BYTES held per writer). */
+/** Pieces of one blob being written through the pool at once (so at most this times BUFFER_BYTES held per writer). */
 const WRITES_IN_FLIGHT = 4;
-/** A synchronous piece write slower than this sends pieces back to the thread pool (see BlobWriter.writeNow). */
-const SYNC_WRITE_SLOW_MS = 2;
+/** A synchronous call slower than this sends every call back to the thread pool for a minute. */
+const SLOW_SYNC_MS = 2;
 
 export class BlobStore {
   private readonly tmpDir: string;
-  /** @internal until when (ms) writers send every piece through the thread pool (BlobWriter.writeNow). */
-  syncWritesOffUntil = 0;
+  /** @internal until when (ms) every call goes through the thread pool (see the file's comment). */
+  syncCallsOffUntil = 0;
 
   constructor(readonly root: string) {
     this.tmpDir = path.join(root, 'tmp');
+  }
+
+  /** @internal whether a quick system call may be made synchronously now. */
+  get syncCalls(): boolean {
+    return Date.now() >= this.syncCallsOffUntil;
+  }
+
+  /** @internal makes a quick system call synchronously, and turns that off if it was slow. */
+  timed<T>(call: () => T): T {
+    const started = performance.now();
+    try {
+      return call();
+    } finally {
+      if (performance.now() - started > SLOW_SYNC_MS) this.syncCallsOffUntil = Date.now() + 60_000;
+    }
   }
 
   async init(): Promise<void> {
@@ -51,10 +80,10 @@ export class BlobStore {
   /**
    * Makes sealed (or still open) blobs durable together: each file written out, fsync'd and
    * renamed into place, all of them at once (the file system commits concurrent fsyncs together;
-   * one after the other, their thread-pool round trips added up), then each directory that got a
-   * new entry fsync'd once: the blobs' directories, and the parent of any directory that mkdir
-   * had to create (its entry is new too). Returns their names in order. On failure none of them
-   * may be relied on; their temporary files are removed.
+   * one after the other, their round trips added up), then each directory that got a new entry
+   * fsync'd once: the blobs' directories, and the parent of any directory that mkdir had to
+   * create (its entry is new too). Returns their names in order. On failure none of them may be
+   * relied on; their temporary files are removed.
    */
   async persist(writers: BlobWriter[]): Promise<string[]> {
     const names = writers.map((w) => w.digest ?? w.seal());
@@ -63,21 +92,34 @@ export class BlobStore {
       writers.map(async (w, i) => {
         const target = this.pathOf(names[i]!);
         const dir = path.dirname(target);
-        const [created] = await Promise.all([mkdir(dir, { recursive: true }), w.sync()]);
+        const created = this.syncCalls ? this.timed(() => fs.mkdirSync(dir, { recursive: true })) : await mkdir(dir, { recursive: true });
         for (let d = dir; created !== undefined && d !== path.dirname(created); d = path.dirname(d)) dirs.add(path.dirname(d));
         dirs.add(dir);
-        await rename(w.tmpPath, target);
+        await w.sync();
+        if (this.syncCalls) this.timed(() => fs.renameSync(w.tmpPath, target));
+        else await rename(w.tmpPath, target);
       }),
     );
     try {
       const failed = placed.find((p) => p.status === 'rejected');
       if (failed) throw failed.reason;
-      await Promise.all([...dirs].map(syncDir));
+      await Promise.all([...dirs].map((d) => this.syncDir(d)));
     } catch (err) {
       await Promise.all(writers.map((w) => rm(w.tmpPath, { force: true })));
       throw new MailError({ message: `could not store ${writers.length} message file(s) in ${this.root}`, cause: err });
     }
     return names;
+  }
+
+  /** fsync of a directory: its new entries made durable. */
+  private async syncDir(dir: string): Promise<void> {
+    const fd = this.syncCalls ? this.timed(() => fs.openSync(dir, 'r')) : await openAsync(dir, 'r');
+    try {
+      await fsyncAsync(fd);
+    } finally {
+      if (this.syncCalls) this.timed(() => fs.closeSync(fd));
+      else await closeAsync(fd);
+    }
   }
 
   read(hash: string, range?: { start: number; end?: number }): ReadStream {
@@ -93,23 +135,24 @@ export class BlobStore {
  * Writes one blob. Bytes are gathered in memory up to BUFFER_BYTES and written in large pieces; a
  * small message (most mail) reaches the disk in one write, at `persist` time, alongside the other
  * messages of its batch. A large message's pieces are written at their offsets: synchronously
- * once the file is open (see writeNow), else through the thread pool without waiting for each
- * other (`write()` only waits once WRITES_IN_FLIGHT pieces are on their way). Waiting for each
- * 64 KB write was the largest stall of `postroom collect` (1.5-3 s per 1,000 messages on a busy
- * machine). Memory stays bounded whatever the message size.
+ * while the store allows it (see the file's comment), else through the thread pool without
+ * waiting for each other (`write()` only waits once WRITES_IN_FLIGHT pieces are on their way).
+ * Waiting for each 64 KB write was the largest stall of `postroom collect`. Memory stays bounded
+ * whatever the message size.
  */
 export class BlobWriter {
   private readonly hash = createHash('sha256');
   private written = 0;
   private done = false;
-  private fh: Promise<FileHandle> | null = null;
-  /** The file once open (pieces may then be written synchronously, see writeNow). */
-  private opened: FileHandle | null = null;
+  /** The open file, once known. */
+  private fd: number | null = null;
+  /** An open through the thread pool, while it runs. */
+  private opening: Promise<number> | null = null;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   /** File offset of the next piece. */
   private position = 0;
-  /** Pieces issued and not yet awaited, oldest first. */
+  /** Pieces written through the pool and not yet awaited, oldest first. */
   private writes: Array<Promise<void>> = [];
 
   constructor(
@@ -127,10 +170,7 @@ export class BlobWriter {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     if (this.bufferedBytes < BUFFER_BYTES) return;
-    if (this.opened && Date.now() >= this.store.syncWritesOffUntil) {
-      this.writeNow(this.opened.fd);
-      return;
-    }
+    if (this.writeNow()) return;
     this.issue();
     if (this.writes.length >= WRITES_IN_FLIGHT) await this.writes.shift();
   }
@@ -144,31 +184,28 @@ export class BlobWriter {
     return piece;
   }
 
-  /**
-   * Writes a piece synchronously: copying 128 KB into the page cache takes ~50 us, less than a
-   * thread-pool round trip costs the event loop, and the pool threads competing for a CPU with
-   * the download made `postroom collect` wait for its writes for seconds (measured: 3-6 s per
-   * 5,000 messages against 0.4 s of synchronous writing, and ~1 s less system CPU). A write that
-   * takes longer than SYNC_WRITE_SLOW_MS (the kernel throttling writers) turns this off for a
-   * minute, for every writer of the store: then pieces go through the thread pool again.
-   */
-  private writeNow(fd: number): void {
+  /** Writes what is buffered synchronously, when the store allows it; false if it did not. */
+  private writeNow(): boolean {
+    if (!this.store.syncCalls || this.opening) return false;
+    this.fd ??= this.store.timed(() => fs.openSync(this.tmp, 'wx'));
+    const fd = this.fd;
     const { data, at } = this.take();
-    const started = performance.now();
-    const total = data.reduce((n, b) => n + b.length, 0);
-    let done = fs.writevSync(fd, data, at);
-    if (done < total) {
-      const all = Buffer.concat(data, total);
-      while (done < total) done += fs.writeSync(fd, all, done, total - done, at + done);
-    }
-    if (performance.now() - started > SYNC_WRITE_SLOW_MS) this.store.syncWritesOffUntil = Date.now() + 60_000;
+    this.store.timed(() => {
+      const total = data.reduce((n, b) => n + b.length, 0);
+      let done = fs.writevSync(fd, data, at);
+      if (done < total) {
+        const all = Buffer.concat(data, total);
+        while (done < total) done += fs.writeSync(fd, all, done, total - done, at + done);
+      }
+    });
+    return true;
   }
 
   /** Starts writing what is buffered at its offset through the thread pool; the chunks are handed over without a copy. */
   private issue(): void {
-    this.fh ??= open(this.tmp, 'wx').then((fh) => (this.opened = fh));
+    this.opening ??= this.fd !== null ? Promise.resolve(this.fd) : openAsync(this.tmp, 'wx').then((fd) => (this.fd = fd));
     const { data, at } = this.take();
-    const piece = this.fh.then((fh) => writeAll(fh, data, at));
+    const piece = this.opening.then((fd) => writeAll(fd, data, at));
     // Its failure is reported where it is awaited (write, sync); this only keeps it from counting as unhandled.
     piece.catch(() => undefined);
     this.writes.push(piece);
@@ -191,17 +228,21 @@ export class BlobWriter {
     return this.digest;
   }
 
-  /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd. */
+  /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd and closed. */
   async sync(): Promise<void> {
-    if (this.bufferedBytes > 0 || !this.fh) this.issue();
-    const writes = this.writes;
-    this.writes = [];
-    await Promise.all(writes);
-    const fh = await this.fh!;
-    this.fh = null;
-    this.opened = null;
-    await fh.sync();
-    await fh.close();
+    if (this.bufferedBytes > 0 || (this.fd === null && !this.opening)) {
+      if (!this.writeNow()) this.issue();
+    }
+    await Promise.all(this.writes.splice(0));
+    const fd = this.fd ?? (await this.opening!);
+    this.fd = null;
+    this.opening = null;
+    try {
+      await fsyncAsync(fd);
+    } finally {
+      if (this.store.syncCalls) this.store.timed(() => fs.closeSync(fd));
+      else await closeAsync(fd);
+    }
   }
 
   /** @internal used by BlobStore.persist */
@@ -218,35 +259,20 @@ export class BlobWriter {
     this.buffered = [];
     this.bufferedBytes = 0;
     // Pieces still being written must land (or fail) before their file is closed and removed.
-    await Promise.allSettled(this.writes);
-    this.writes = [];
-    const fh = this.fh;
-    this.fh = null;
-    this.opened = null;
-    await fh?.then((h) => h.close()).catch(() => undefined);
+    await Promise.allSettled(this.writes.splice(0));
+    const fd = this.fd ?? (await this.opening?.catch(() => null)) ?? null;
+    this.fd = null;
+    this.opening = null;
+    if (fd !== null) await closeAsync(fd).catch(() => undefined);
     await rm(this.tmp, { force: true });
   }
 }
 
-/** Writes every byte of `data` at `position` (one writev; a short write goes on with the rest). */
-async function writeAll(fh: FileHandle, data: Buffer[], position: number): Promise<void> {
+/** Writes every byte of `data` at `position` through the thread pool (one writev; a short write goes on with the rest). */
+async function writeAll(fd: number, data: Buffer[], position: number): Promise<void> {
   const total = data.reduce((n, b) => n + b.length, 0);
-  let done = (await fh.writev(data, position)).bytesWritten;
+  let done = (await writevAsync(fd, data, position)).bytesWritten;
   if (done === total) return;
   const all = Buffer.concat(data, total);
-  while (done < total) done += (await fh.write(all, done, total - done, position + done)).bytesWritten;
-}
-
-/**
- * fsync of a directory (its new entries made durable). Callback fs, one promise for the three
- * calls: this runs once or twice per stored message, and fs/promises' FileHandle costs the
- * collector's main thread about twice the time per call.
- */
-function syncDir(dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    fs.open(dir, 'r', (err, fd) => {
-      if (err) return reject(err);
-      fs.fsync(fd, (syncErr) => fs.close(fd, (closeErr) => (syncErr || closeErr ? reject(syncErr ?? closeErr) : resolve())));
-    });
-  });
+  while (done < total) done += (await writeAsync(fd, all, done, total - done, position + done)).bytesWritten;
 }

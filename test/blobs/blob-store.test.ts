@@ -60,11 +60,11 @@ describe('BlobStore', () => {
       const w = await blobs.create();
       for (let off = 0; off < big.length; off += 70_001) await w.write(big.subarray(off, off + 70_001));
       // The same through the thread pool only (as after a slow synchronous write).
-      blobs.syncWritesOffUntil = Infinity;
+      blobs.syncCallsOffUntil = Infinity;
       const big2 = Buffer.from(big.subarray(1));
       const pooled = await blobs.create();
       for (let off = 0; off < big2.length; off += 70_001) await pooled.write(big2.subarray(off, off + 70_001));
-      blobs.syncWritesOffUntil = 0;
+      blobs.syncCallsOffUntil = 0;
       const small = await Promise.all(
         Array.from({ length: 40 }, async (_, i) => {
           const s = await blobs.create();
