@@ -98,8 +98,12 @@ export class BlobStore {
 
   /** Starts writing a new blob. Write chunks in order, then `commit()` (or `abort()`). */
   async create(): Promise<BlobWriter> {
-    return new BlobWriter(this, path.join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`));
+    return new BlobWriter(this, path.join(this.tmpDir, `${Date.now()}-${this.tmpPrefix}-${++this.tmpCount}`));
   }
+
+  /** Temporary names: random per store (other processes write into tmp/ too), then counted (no random bytes per message). */
+  private readonly tmpPrefix = randomBytes(8).toString('hex');
+  private tmpCount = 0;
 
   /**
    * Makes sealed (or still open) blobs durable together: each file written out, fsync'd and
