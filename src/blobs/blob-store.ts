@@ -116,12 +116,26 @@ export class BlobStore {
   async persist(writers: BlobWriter[]): Promise<string[]> {
     const names = writers.map((w) => w.digest ?? w.seal());
     const dirs = new Set<string>();
+    // Directories this call creates are durable once its fsyncs are done; another call that
+    // finds one of them already there waits for that before its rows may name a file inside.
+    let settleCreated!: (ok: boolean) => void;
+    const createdDurable = new Promise<boolean>((resolve) => (settleCreated = resolve));
+    const created: string[] = [];
+    const othersCreated = new Set<Promise<boolean>>();
     const placed = await Promise.allSettled(
       writers.map(async (w, i) => {
         const target = this.pathOf(names[i]!);
         const dir = path.dirname(target);
-        const created = this.syncCalls ? this.timed(() => fs.mkdirSync(dir, { recursive: true })) : await mkdir(dir, { recursive: true });
-        for (let d = dir; created !== undefined && d !== path.dirname(created); d = path.dirname(d)) dirs.add(path.dirname(d));
+        const first = this.syncCalls ? this.timed(() => fs.mkdirSync(dir, { recursive: true })) : await mkdir(dir, { recursive: true });
+        for (let d = dir; first !== undefined && d !== path.dirname(first); d = path.dirname(d)) {
+          dirs.add(path.dirname(d));
+          created.push(d);
+          this.creating.set(d, createdDurable);
+        }
+        for (let d = dir; first === undefined && d !== this.root; d = path.dirname(d)) {
+          const pending = this.creating.get(d);
+          if (pending && pending !== createdDurable) othersCreated.add(pending);
+        }
         dirs.add(dir);
         await w.sync();
         if (this.syncCalls) this.timed(() => fs.renameSync(w.tmpPath, target));
@@ -132,12 +146,20 @@ export class BlobStore {
       const failed = placed.find((p) => p.status === 'rejected');
       if (failed) throw failed.reason;
       await Promise.all([...dirs].map((d) => this.syncDir(d)));
+      settleCreated(true);
+      if ((await Promise.all(othersCreated)).includes(false)) throw new Error('a directory created alongside could not be made durable');
     } catch (err) {
+      settleCreated(false);
       await Promise.all(writers.map((w) => rm(w.tmpPath, { force: true })));
       throw new MailError({ message: `could not store ${writers.length} message file(s) in ${this.root}`, cause: err });
+    } finally {
+      for (const d of created) if (this.creating.get(d) === createdDurable) this.creating.delete(d);
     }
     return names;
   }
+
+  /** Directories a `persist` in this process created and has not made durable yet (see persist). */
+  private readonly creating = new Map<string, Promise<boolean>>();
 
   /** fsync of a directory: its new entries made durable. */
   private async syncDir(dir: string): Promise<void> {

@@ -96,4 +96,34 @@ describe('BlobStore', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('two persists at once into one new directory both succeed (the second waits for the first to make it durable)', async () => {
+    const dir = await tempDir();
+    try {
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      // Two contents whose names share the ab/cd directory (a 16-bit prefix: found in ~65,000 tries).
+      const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+      const prefixes = new Map<string, string>();
+      let pair: [string, string] | undefined;
+      for (let i = 0; !pair; i++) {
+        const t = `m${i}`;
+        const other = prefixes.get(sha(t).slice(0, 4));
+        if (other !== undefined) pair = [other, t];
+        else prefixes.set(sha(t).slice(0, 4), t);
+      }
+      const [a, b] = await Promise.all(
+        pair.map(async (t) => {
+          const w = await blobs.create();
+          await w.write(Buffer.from(t));
+          return w.commit();
+        }),
+      );
+      assert.equal(path.dirname(blobs.pathOf(a!)), path.dirname(blobs.pathOf(b!)));
+      assert.equal(await readFile(blobs.pathOf(a!), 'utf8'), pair[0]);
+      assert.equal(await readFile(blobs.pathOf(b!), 'utf8'), pair[1]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
