@@ -17,6 +17,7 @@ import { registerApi } from './api.js';
 import { registerTraceApi } from './api-trace.js';
 import { registerRunApi } from './api-runs.js';
 import { registerListApi } from './api-lists.js';
+import { registerOperationsApi } from './api-operations.js';
 import { registerAuthPages } from './pages/auth.js';
 import { registerCollectorPages } from './pages/collectors.js';
 import { registerDashboard } from './pages/dashboard.js';
@@ -126,5 +127,6 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   registerTraceApi(app, ctx);
   registerRunApi(app, ctx);
   registerListApi(app, ctx);
+  registerOperationsApi(app, ctx);
   return app;
 }
