@@ -16,7 +16,7 @@ export function adminService(ctx: DataContext, runtime: AdminRuntime): Service {
 
   const start = async (settings: Settings) => {
     if (settings.listen.admin === 0) return;
-    const a = await buildAdminApp({ store: ctx.store, log: ctx.log.child({ service: 'admin' }), runtime });
+    const a = await buildAdminApp({ store: ctx.store, blobs: ctx.blobs, log: ctx.log.child({ service: 'admin' }), runtime });
     await a.listen({ host: settings.listen.address, port: settings.listen.admin });
     app = a;
     bound = key(settings);

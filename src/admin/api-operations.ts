@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { runDoctor } from '../diagnose/doctor.js';
+import { diagnoseHeldCopy } from '../diagnose/gather.js';
 import { releaseHeldCopy } from '../pipeline/held-release.js';
 import type { AdminContext } from './app.js';
 
@@ -23,6 +24,11 @@ export function registerOperationsApi(app: FastifyInstance, ctx: AdminContext): 
     const [held, settings] = await Promise.all([store.held.list(req.query.user || undefined), store.config.settings()]);
     const { heldDays } = settings.duplicates;
     return { heldDays, held: held.map((h) => ({ ...h, heldAt: new Date(h.heldAt).toISOString(), expiresAt: heldDays > 0 ? new Date(h.heldAt + heldDays * 86_400_000).toISOString() : null })) };
+  });
+  app.get<Id>('/api/duplicates/:id/diagnose', async (req, reply) => {
+    const id = parseId(req.params.id);
+    const d = id === null ? undefined : await diagnoseHeldCopy(store, ctx.blobs, id);
+    return d ?? notFound(reply, `no held copy #${req.params.id}`);
   });
   app.post<Id>('/api/duplicates/:id/release', async (req, reply) => {
     const id = parseId(req.params.id);

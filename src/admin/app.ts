@@ -12,6 +12,7 @@ import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { LoginThrottle } from '../auth/login-throttle.js';
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Store } from '../store/interfaces.js';
 import { registerApi } from './api.js';
 import { registerTraceApi } from './api-trace.js';
@@ -47,6 +48,8 @@ declare module 'fastify' {
 /** What the admin application works with. */
 export interface AdminDeps {
   store: Store;
+  /** The message files (the diagnosis of a held copy reads its header). */
+  blobs: BlobStore;
   log: Logger;
   runtime: AdminRuntime;
   /** Failed-login throttle shared by the login page and the API (tests pass a fast one). */

@@ -31,6 +31,9 @@ describe('admin JSON API: duplicates, queue, doctor', () => {
     assert.match(list.held[0]!.heldAt, /^\d{4}-\d\d-\d\dT/);
     assert.deepEqual((await call('GET', '/api/duplicates?user=jane')).json<{ held: unknown[] }>().held, []);
 
+    const d = (await call('GET', `/api/duplicates/${held.deliveryId}/diagnose`)).json<{ summary: string; findings: Array<{ cause: string; fix: string }> }>();
+    assert.match(d.summary, /2 copies \(1 delivered, 1 held\)/);
+    assert.deepEqual(d.findings.map((f) => f.cause), ['sender-own-message-ids']);
     const r = await call('POST', `/api/duplicates/${held.deliveryId}/release`);
     assert.equal(r.statusCode, 200);
     const body = r.json<{ released: number; user: string; uid: number }>();
@@ -39,6 +42,7 @@ describe('admin JSON API: duplicates, queue, doctor', () => {
     assert.deepEqual(await h.ctx.store.held.list('bob'), []);
     assert.equal((await call('POST', `/api/duplicates/${held.deliveryId}/release`)).statusCode, 404);
     assert.equal((await call('POST', '/api/duplicates/abc/release')).statusCode, 404);
+    assert.equal((await call('GET', `/api/duplicates/${held.deliveryId}/diagnose`)).statusCode, 404);
   });
 
   it('lists the queue, makes an entry due now, deletes one; unknown ids are 404', async () => {

@@ -163,6 +163,10 @@ users:
     await page.getByRole('link', { name: 'Possible duplicates' }).click();
     await page.getByRole('cell', { name: 'Statement' }).waitFor();
     await shot('10-duplicates');
+    await page.getByRole('link', { name: `Diagnose #${held.deliveryId}` }).click();
+    await page.getByText('What to do:').waitFor();
+    await shot('22-duplicate-diagnosis');
+    await page.getByRole('link', { name: '← Possible duplicates' }).click();
     await page.getByRole('button', { name: `Release #${held.deliveryId} to bob's INBOX` }).click();
     await page.getByText(`Released #${held.deliveryId} to bob's INBOX`).waitFor();
     assert.deepEqual(await server.ctx.store.held.list('bob'), []);

@@ -31,7 +31,7 @@ export async function adminHarness(yaml = officeYaml, throttle = new LoginThrott
     collectors: scheduler,
     dataDir: ctx.dataDir,
   };
-  const app = await buildAdminApp({ store: ctx.store, log: ctx.log, runtime, throttle });
+  const app = await buildAdminApp({ store: ctx.store, blobs: ctx.blobs, log: ctx.log, runtime, throttle });
   return {
     ctx,
     app,

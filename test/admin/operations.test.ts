@@ -37,6 +37,15 @@ describe('admin operations pages', () => {
       assert.match(t, /Invoice web/);
       assert.match(t, /possible duplicate: same content as delivery #\d+/);
       assert.match(page.body, /href="\/duplicates" aria-current="page"/, 'linked from the navigation');
+      // Diagnose: the held copy against the one it matched, with the cause and what to do.
+      assert.match(page.body, new RegExp(`href="/duplicates/${held.deliveryId}/diagnose"`));
+      const why = await b.get(`/duplicates/${held.deliveryId}/diagnose`);
+      assert.equal(why.statusCode, 200);
+      const wt = text(why.body);
+      assert.match(wt, new RegExp(`Why #${held.deliveryId} was held`));
+      assert.match(wt, /2 copies \(1 delivered, 1 held\)/);
+      assert.match(wt, /the sender gave each copy its own Message-ID/);
+      assert.match(wt, /What to do:/);
       const r = await b.post(`/duplicates/${held.deliveryId}/release`, {});
       assert.match(text((await b.follow(r)).body), new RegExp(`Released #${held.deliveryId} to bob's INBOX as UID \\d+: Invoice web`));
       assert.deepEqual(await h.ctx.store.held.list('bob'), []);
@@ -46,6 +55,7 @@ describe('admin operations pages', () => {
       await b.get('/duplicates');
       const again = await b.post(`/duplicates/${held.deliveryId}/release`, {});
       assert.match(text((await b.follow(again)).body), /No held copy #\d+: it was released or expired meanwhile/);
+      assert.match(text((await b.follow(await b.get(`/duplicates/${held.deliveryId}/diagnose`))).body), /No held copy #\d+/);
     });
 
     it('refuses a release without the CSRF token, and sends a logged-out visitor to the login page', async () => {

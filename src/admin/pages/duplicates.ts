@@ -1,5 +1,6 @@
-/** Possible duplicates: the copies held per user with why each was held, and Release (to the INBOX). */
+/** Possible duplicates: the copies held per user with why each was held, their diagnosis, and Release (to the INBOX). */
 import type { FastifyInstance } from 'fastify';
+import { diagnoseHeldCopy } from '../../diagnose/gather.js';
 import { releaseHeldCopy } from '../../pipeline/held-release.js';
 import type { AdminContext } from '../app.js';
 import { redirectWithFlash, renderPage } from '../render.js';
@@ -19,6 +20,15 @@ export function registerDuplicatePages(app: FastifyInstance, ctx: AdminContext):
       users: [...users].map(([user, copies]) => ({ user, copies: copies.map((h) => ({ ...h, expiresAt: heldDays > 0 ? h.heldAt + heldDays * 86_400_000 : null })) })),
       heldDays,
     });
+  });
+
+  // Why it was held: the same diagnosis as `postroom diagnose`, against the copy it was matched to.
+  app.get<Id>('/duplicates/:id/diagnose', async (req, reply) => {
+    const id = Number(req.params.id);
+    const held = Number.isInteger(id) && id > 0 ? await ctx.store.held.get(id) : undefined;
+    const d = held && (await diagnoseHeldCopy(ctx.store, ctx.blobs, id));
+    if (!held || !d) return redirectWithFlash(reply, '/duplicates', { kind: 'error', text: `No held copy #${req.params.id}: it was released or expired meanwhile.` });
+    return renderPage(req, reply, 'duplicate-diagnosis', { title: `Why #${id} was held`, id, user: held.user, ingestId: held.ingestId, d });
   });
 
   app.post<Id>('/duplicates/:id/release', async (req, reply) => {
