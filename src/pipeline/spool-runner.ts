@@ -14,11 +14,22 @@ export interface SpoolRunnerOptions {
   intervalMs: number;
 }
 
+/**
+ * Asked before an entry is delivered; a reason means "do not deliver" (the check has marked the
+ * entry done, e.g. a client's resend of a submission another entry already carries: smtp/resend.ts).
+ */
+export type SpoolCheck = (spoolId: number) => Promise<string | null>;
+
 /** One pass: delivers every due entry. Returns how many were delivered. */
-export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, graceMs: number, now = Date.now()): Promise<number> {
+export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, graceMs: number, now = Date.now(), check?: SpoolCheck): Promise<number> {
   let delivered = 0;
   for (const id of await store.spool.pending(now, graceMs, 500)) {
     try {
+      const skip = check ? await check(id) : null;
+      if (skip) {
+        log.info({ spool: id }, `spooled message not delivered: ${skip}`);
+        continue;
+      }
       const r = await pipeline.process(id);
       if (!r.alreadyDone) delivered++;
     } catch (err) {
@@ -36,11 +47,11 @@ export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, 
  * 30 s would only delay mail that was already answered 250 — e.g. a list killed mid-expansion.
  * Start waits for that pass, so the server says it is running once the leftovers are in mailboxes.
  */
-export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }): Service {
+export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }, check?: SpoolCheck): Service {
   const periodic = periodicService({
     name: 'spool',
     intervalMs: opts.intervalMs,
-    run: () => drainSpool(store, pipeline, log, opts.graceMs),
+    run: () => drainSpool(store, pipeline, log, opts.graceMs, Date.now(), check),
     log,
     failure: 'spool pass failed',
     doing: `retrying leftovers every ${opts.intervalMs / 1000} s`,
@@ -48,7 +59,7 @@ export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts:
   return {
     ...periodic,
     async start(settings) {
-      await drainSpool(store, pipeline, log, 0).catch((err: unknown) => log.error({ err }, 'spool pass at start failed'));
+      await drainSpool(store, pipeline, log, 0, Date.now(), check).catch((err: unknown) => log.error({ err }, 'spool pass at start failed'));
       await periodic.start(settings);
     },
   };

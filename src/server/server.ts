@@ -9,6 +9,7 @@ import { adminService } from '../admin/admin-service.js';
 import { pop3Service } from '../access/pop3/pop3-service.js';
 import { keptDeletedPurgeService } from '../access/pop3/keep-deleted.js';
 import { imapService } from '../access/imap/imap-service.js';
+import { leftoverResendCheck } from '../smtp/resend.js';
 import { smtpService } from '../smtp/smtp-service.js';
 import { outboundQueueRunner } from '../smtp/outbound/queue-runner.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
@@ -57,7 +58,9 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
         dataDir,
       }),
     );
-    services.push(spoolRunner(ctx.store, ctx.pipeline, log));
+    // A submission left in the spool by a dead process gets the resend check it never had, before
+    // SMTP listens again and the client's resend arrives (smtp/resend.ts).
+    services.push(spoolRunner(ctx.store, ctx.pipeline, log, undefined, leftoverResendCheck(ctx.store, ctx.blobs, () => settings)));
     services.push(heldExpiryService(ctx.store, log));
     // One failed-login throttle for every door: trying POP3, then IMAP, then SMTP gains nothing.
     const throttle = new LoginThrottle();

@@ -19,7 +19,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { messageIdOf } from '../pipeline/fingerprint.js';
 import { parseHeaderBlock } from '../pipeline/header-fields.js';
-import type { SpoolEntry, SubmissionKey } from '../store/interfaces.js';
+import type { Settings } from '../config/schema.js';
+import type { SpoolCheck } from '../pipeline/spool-runner.js';
+import type { SpoolEntry, Store, SubmissionKey } from '../store/interfaces.js';
 
 /** Thrown into the stream when a message goes over the size limit. */
 export class MessageTooLargeError extends Error {}
@@ -77,4 +79,34 @@ export async function spooledMessageId(blobs: BlobStore, entry: SpoolEntry): Pro
 
 export function submissionKey(user: string, messageId: string, contentHash: string, sender: string, recipients: string[]): SubmissionKey {
   return { user, messageId, contentHash, envelope: envelopeKey(sender, recipients) };
+}
+
+/**
+ * The resend check for a submission found in the spool without having made it (the process that
+ * accepted it died between the spool write and its own check, so the client never saw the 250 and
+ * will resend). Run before the spool runner delivers a leftover: whichever of the two copies is
+ * checked first is recorded and delivered, the other one is a resend. The key is rebuilt from the
+ * spool row (user, envelope) and the file: the client's bytes are the blob after our Received line.
+ * Returns the earlier submission when this entry is a resend (the store has marked it done).
+ */
+export async function claimSpooledSubmission(store: Store, blobs: BlobStore, spoolId: number, windowHours: number, now = Date.now()): Promise<{ spoolId: number; at: number } | null> {
+  if (windowHours <= 0) return null;
+  const entry = await store.spool.get(spoolId);
+  const user = entry?.source.kind === 'submission' ? entry.source.detail?.['user'] : undefined;
+  if (!entry || entry.state !== 'pending' || typeof user !== 'string') return null;
+  const messageId = await spooledMessageId(blobs, entry);
+  if (!messageId) return null;
+  const hash = createHash('sha256');
+  for await (const chunk of blobs.read(entry.blob, { start: entry.headerOffset })) hash.update(chunk as Buffer);
+  const routing = entry.routing as { recipients?: string[] };
+  const key = submissionKey(user, messageId, hash.digest('hex'), entry.source.envelopeFrom ?? '', routing.recipients ?? []);
+  return store.submissions.claim(key, spoolId, now, now - windowHours * 3_600_000);
+}
+
+/** The spool runner's check (server.ts): a leftover submission that turns out to be a resend is not delivered. */
+export function leftoverResendCheck(store: Store, blobs: BlobStore, settings: () => Settings): SpoolCheck {
+  return async (id) => {
+    const earlier = await claimSpooledSubmission(store, blobs, id, settings().smtp.resendWindowHours);
+    return earlier ? `resend of spool entry ${earlier.spoolId}` : null;
+  };
 }

@@ -331,7 +331,7 @@ export interface SubmissionStore {
   /**
    * Atomically: when the same key was recorded at or after `windowStart`, marks the spool entry
    * `spoolId` done without delivering it and returns the earlier record; otherwise records this
-   * submission for `spoolId` and returns null.
+   * submission for `spoolId` and returns null. An entry already recorded is answered null again.
    */
   claim(key: SubmissionKey, spoolId: number, at: number, windowStart: number): Promise<{ spoolId: number; at: number } | null>;
 }

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { drainSpool } from '../../src/pipeline/spool-runner.js';
+import { leftoverResendCheck } from '../../src/smtp/resend.js';
 import { inbox, smtpHarness, type SmtpHarness } from './harness.js';
 
 /** A minimal SMTP client over a raw socket: one command, one (possibly multi-line) reply. */
@@ -84,6 +87,38 @@ describe('idempotent submission', () => {
     assert.equal(entries.filter((e) => e?.state === 'done').length, 2);
     assert.equal(entries.filter((e) => /^resend of spool entry \d+: not delivered again$/.test(e?.lastError ?? '')).length, 1, 'the resend is recorded as such');
   });
+
+  // The process died between the spool write and its resend check (the client saw no 250): the
+  // leftover and the client's resend must still make one copy, whichever the server handles first.
+  for (const order of ['resend first', 'leftover first'] as const) {
+    it(`delivers once when a submission left in the spool by a dead process is resent (${order})`, async () => {
+      const tag = order === 'resend first' ? 'a' : 'b';
+      const msg = Buffer.from(`From: Bob <bob@example.test>\r\nTo: jane@example.test, partner@remote.test\r\nSubject: Left over ${tag}\r\nMessage-ID: <leftover-${tag}@example.test>\r\n\r\nFigures attached.\r\n`);
+      // What the dead process had made durable: the spool row, without the resend check.
+      await h.ctx.pipeline.accept({
+        source: { kind: 'submission', name: 'outlook.client.test [127.0.0.1]', detail: { user: 'bob' }, envelopeFrom: 'bob@example.test' },
+        routing: { mode: 'envelope', recipients: ['jane@example.test', 'partner@remote.test'] },
+        content: [msg],
+      });
+      const settings = await h.ctx.store.config.settings();
+      const check = leftoverResendCheck(h.ctx.store, h.ctx.blobs, () => settings);
+      const drain = () => drainSpool(h.ctx.store, h.ctx.pipeline, pino({ level: 'silent' }), 0, Date.now(), check);
+      if (order === 'leftover first') await drain();
+      assert.match((await submit(h.submissionPort, msg, false)) ?? '', /^250 /);
+      await h.service.idle();
+      if (order === 'resend first') await drain();
+      const jane = await inbox(h.ctx, 'jane');
+      assert.equal(jane.filter((m) => m.includes(`<leftover-${tag}@example.test>`)).length, 1, 'one copy for jane');
+      let relayed = 0;
+      for (const q of await h.ctx.store.outbound.list()) {
+        const chunks: Buffer[] = [];
+        for await (const c of h.ctx.blobs.read(q.blob)) chunks.push(c as Buffer);
+        if (q.recipient === 'partner@remote.test' && Buffer.concat(chunks).includes(`<leftover-${tag}@example.test>`)) relayed++;
+      }
+      assert.equal(relayed, 1, 'one copy queued for the remote recipient');
+      assert.deepEqual(await h.ctx.store.spool.pending(Date.now() + 1e12, 0, 10), [], 'nothing left in the spool');
+    });
+  }
 
   it('delivers again when the same Message-ID comes with different content or recipients', async () => {
     const base = 'From: bob@example.test\r\nTo: jane@example.test\r\nSubject: s\r\nMessage-ID: <same-id@example.test>\r\n\r\n';

@@ -8,6 +8,8 @@ export class SqliteSubmissionStore implements SubmissionStore {
   async claim(key: SubmissionKey, spoolId: number, at: number, windowStart: number): Promise<{ spoolId: number; at: number } | null> {
     const db = this.db;
     const run = db.transaction(() => {
+      // Claimed before (the spool runner re-checks leftovers): this entry is the recorded one.
+      if (db.prepare('SELECT 1 FROM submissions WHERE spool_id = ?').get(spoolId)) return null;
       const earlier = db
         .prepare(
           `SELECT spool_id AS spoolId, at FROM submissions
