@@ -11,7 +11,7 @@ import type { Source } from '../store/interfaces.js';
 import type { SmtpDeps } from './deps.js';
 import type { Door } from './policy.js';
 import { refusal } from './replies.js';
-import { ContentHasher, MessageTooLargeError, spooledMessageId, submissionKey } from './resend.js';
+import { claimSpooledSubmission, ContentHasher, MessageTooLargeError } from './resend.js';
 
 /** Receives one message; resolves to the text of the 250 reply, or throws the refusal. */
 export async function receiveMessage(deps: SmtpDeps, door: Door, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
@@ -44,7 +44,7 @@ export async function receiveMessage(deps: SmtpDeps, door: Door, stream: SMTPSer
   }
 
   if (door === 'submission' && user) {
-    const duplicateOf = await claimSubmission(deps, user, spoolId, hasher.digest(), sender, recipients);
+    const duplicateOf = await claimSpooledSubmission(ctx.store, ctx.blobs, spoolId, settings.smtp.resendWindowHours, hasher.digest());
     if (duplicateOf) {
       log.info({ spool: spoolId, duplicateOf: duplicateOf.spoolId, firstAt: new Date(duplicateOf.at).toISOString() }, `resend of spool entry ${duplicateOf.spoolId} ignored: same user, Message-ID and content, not delivered or relayed again`);
       return `Already accepted as ${duplicateOf.spoolId}; this resend is ignored`;
@@ -53,17 +53,6 @@ export async function receiveMessage(deps: SmtpDeps, door: Door, stream: SMTPSer
   log.info({ spool: spoolId, from: sender, to: recipients, bytes: hasher.bytes }, 'message accepted');
   deliverInBackground(deps, spoolId);
   return `Queued as ${spoolId}`;
-}
-
-async function claimSubmission(deps: SmtpDeps, user: string, spoolId: number, contentHash: string, sender: string, recipients: string[]) {
-  const { store, blobs } = deps.ctx;
-  const entry = await store.spool.get(spoolId);
-  const messageId = entry ? await spooledMessageId(blobs, entry) : null;
-  if (!messageId) return null;
-  const hours = deps.settings().smtp.resendWindowHours;
-  if (hours <= 0) return null;
-  const now = Date.now();
-  return store.submissions.claim(submissionKey(user, messageId, contentHash, sender, recipients), spoolId, now, now - hours * 3_600_000);
 }
 
 /** Starts delivery after the 250; a failure leaves the entry to the spool runner. */

@@ -82,24 +82,23 @@ export function submissionKey(user: string, messageId: string, contentHash: stri
 }
 
 /**
- * The resend check for a submission found in the spool without having made it (the process that
- * accepted it died between the spool write and its own check, so the client never saw the 250 and
- * will resend). Run before the spool runner delivers a leftover: whichever of the two copies is
- * checked first is recorded and delivered, the other one is a resend. The key is rebuilt from the
- * spool row (user, envelope) and the file: the client's bytes are the blob after our Received line.
+ * The resend check of a spooled submission: records it, or marks it done when the same key came
+ * within the window. The key is built from the spool row (user, envelope) and the content hash:
+ * the receiving session passes the hash it computed while the client sent the message; for a
+ * leftover (the process that accepted it died before its own check, so the client never saw the
+ * 250 and will resend) it is computed again from the file: the client's bytes are the blob after
+ * our Received line. Whichever of two copies is checked first is recorded and delivered.
  * Returns the earlier submission when this entry is a resend (the store has marked it done).
  */
-export async function claimSpooledSubmission(store: Store, blobs: BlobStore, spoolId: number, windowHours: number, now = Date.now()): Promise<{ spoolId: number; at: number } | null> {
+export async function claimSpooledSubmission(store: Store, blobs: BlobStore, spoolId: number, windowHours: number, contentHash?: string, now = Date.now()): Promise<{ spoolId: number; at: number } | null> {
   if (windowHours <= 0) return null;
   const entry = await store.spool.get(spoolId);
   const user = entry?.source.kind === 'submission' ? entry.source.detail?.['user'] : undefined;
   if (!entry || entry.state !== 'pending' || typeof user !== 'string') return null;
   const messageId = await spooledMessageId(blobs, entry);
   if (!messageId) return null;
-  const hash = createHash('sha256');
-  for await (const chunk of blobs.read(entry.blob, { start: entry.headerOffset })) hash.update(chunk as Buffer);
   const routing = entry.routing as { recipients?: string[] };
-  const key = submissionKey(user, messageId, hash.digest('hex'), entry.source.envelopeFrom ?? '', routing.recipients ?? []);
+  const key = submissionKey(user, messageId, contentHash ?? (await hashAfter(blobs, entry.blob, entry.headerOffset)), entry.source.envelopeFrom ?? '', routing.recipients ?? []);
   return store.submissions.claim(key, spoolId, now, now - windowHours * 3_600_000);
 }
 
@@ -109,4 +108,11 @@ export function leftoverResendCheck(store: Store, blobs: BlobStore, settings: ()
     const earlier = await claimSpooledSubmission(store, blobs, id, settings().smtp.resendWindowHours);
     return earlier ? `resend of spool entry ${earlier.spoolId}` : null;
   };
+}
+
+/** sha256 of a blob from `offset` on. */
+async function hashAfter(blobs: BlobStore, blob: string, offset: number): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of blobs.read(blob, { start: offset })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
