@@ -27,7 +27,8 @@ export function registerOperationsApi(app: FastifyInstance, ctx: AdminContext): 
   });
   app.get<Id>('/api/duplicates/:id/diagnose', async (req, reply) => {
     const id = parseId(req.params.id);
-    const d = id === null ? undefined : await diagnoseHeldCopy(store, ctx.blobs, id);
+    const held = id === null ? undefined : await store.held.get(id);
+    const d = held && (await diagnoseHeldCopy(store, ctx.blobs, held));
     return d ?? notFound(reply, `no held copy #${req.params.id}`);
   });
   app.post<Id>('/api/duplicates/:id/release', async (req, reply) => {

@@ -8,7 +8,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { contentFingerprint, messageIdOf } from '../pipeline/fingerprint.js';
 import { parseHeaderBlock, values } from '../pipeline/header-fields.js';
 import { MessageScanner } from '../pipeline/scan.js';
-import type { CopyStory, Store } from '../store/interfaces.js';
+import type { CopyStory, HeldCopy, Store } from '../store/interfaces.js';
 import { diagnoseCopies, type Diagnosis } from './diagnose.js';
 import { arrivedAsKey, type CopyEvidence, type DiagnoseContext, parseOurReceived } from './evidence.js';
 
@@ -85,12 +85,12 @@ export async function evidenceOfFile(file: string): Promise<CopyEvidence> {
 /**
  * Why a held copy was held: the copy paired with the earlier one the ledger matched it to, through
  * the same classification as `postroom diagnose` (the admin's Possible duplicates page and API).
- * Undefined when no copy with that id is held any more.
+ * Undefined when the store has no story for it.
  */
-export async function diagnoseHeldCopy(store: Store, blobs: BlobStore, deliveryId: number): Promise<Diagnosis | undefined> {
-  const held = await store.held.get(deliveryId);
-  const story = held && (await store.provenance.ofIngest(held.ingestId)).find((c) => c.deliveryId === deliveryId);
-  if (!held || !story) return undefined;
+export async function diagnoseHeldCopy(store: Store, blobs: BlobStore, held: HeldCopy): Promise<Diagnosis | undefined> {
+  const { deliveryId } = held;
+  const story = (await store.provenance.ofIngest(held.ingestId)).find((c) => c.deliveryId === deliveryId);
+  if (!story) return undefined;
   const earlier = await store.provenance.earlierMatch(story);
   const copies = await Promise.all([...(earlier ? [earlier] : []), story].map((s) => evidenceOf(blobs, s)));
   return diagnoseCopies(held.user, `held copy #${deliveryId} (${held.subject ?? 'no subject'})`, copies, await diagnoseContext(store));

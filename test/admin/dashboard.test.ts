@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { startOfDay } from '../../src/admin/dashboard-counts.js';
 import { message } from '../helpers/messages.js';
-import { apiCaller, loggedInAdmin, text } from './helpers.js';
+import { loggedInAdmin, text } from './helpers.js';
 
 describe('admin dashboard counts', () => {
   const s = loggedInAdmin();
@@ -56,7 +56,7 @@ describe('admin dashboard counts', () => {
   });
 
   it('GET /api/status has the same counts', async () => {
-    const status = await (await apiCaller(s.h.app))('GET', '/api/status');
+    const status = await s.call('GET', '/api/status');
     assert.equal(status.statusCode, 200);
     const st = status.json();
     assert.equal(st.queue.queued, 1);

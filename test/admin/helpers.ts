@@ -111,15 +111,17 @@ export const text = (html: string): string =>
     .replace(/\s+/g, ' ');
 
 /**
- * Registers before/after hooks of the enclosing describe: a harness and a Browser logged in as
- * postmaster. Read `s.h` and `s.b` inside the tests (they are set once `before` has run).
+ * Registers before/after hooks of the enclosing describe: a harness, a Browser logged in as
+ * postmaster and an API caller with postmaster's token. Read `s.h`, `s.b` and `s.call` inside the
+ * tests (they are set once `before` has run).
  */
-export function loggedInAdmin(): { h: AdminHarness; b: Browser } {
-  const s = {} as { h: AdminHarness; b: Browser };
+export function loggedInAdmin(): { h: AdminHarness; b: Browser; call: ApiCall } {
+  const s = {} as { h: AdminHarness; b: Browser; call: ApiCall };
   before(async () => {
     s.h = await adminHarness();
     s.b = new Browser(s.h.app);
     await s.b.login();
+    s.call = await apiCaller(s.h.app);
   });
   after(async () => s.h.cleanup());
   return s;

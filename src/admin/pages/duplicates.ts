@@ -26,7 +26,7 @@ export function registerDuplicatePages(app: FastifyInstance, ctx: AdminContext):
   app.get<Id>('/duplicates/:id/diagnose', async (req, reply) => {
     const id = Number(req.params.id);
     const held = Number.isInteger(id) && id > 0 ? await ctx.store.held.get(id) : undefined;
-    const d = held && (await diagnoseHeldCopy(ctx.store, ctx.blobs, id));
+    const d = held && (await diagnoseHeldCopy(ctx.store, ctx.blobs, held));
     if (!held || !d) return redirectWithFlash(reply, '/duplicates', { kind: 'error', text: `No held copy #${req.params.id}: it was released or expired meanwhile.` });
     return renderPage(req, reply, 'duplicate-diagnosis', { title: `Why #${id} was held`, id, user: held.user, ingestId: held.ingestId, d });
   });
