@@ -15,7 +15,7 @@
  * environment variable set (e.g. `UV_THREADPOOL_SIZE=4+dist/src/cli/main.js`).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,12 +61,28 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
   });
 
-// Each run writes into a new directory; all of them are removed at the end. Removing the previous
-// run's 10,000 files and directories just before a run made the run slower: ext4 without a journal
-// (as here) skips inodes deleted in the last minute when it allocates new ones, scanning past
-// them for every file a client creates (seen as recently_deleted in `perf record`).
+// Each run writes into a new directory; all of them are removed at the end. Removing files just
+// before a run made the run slower: ext4 without a journal (as here) skips inodes freed in the last
+// dirty_expire_centisecs (30 s) when it allocates new ones, scanning past them for every file a
+// client creates (find_get_block_common under recently_deleted: 10 % of Postroom's CPU in `perf
+// record` of a run started 20 s after the previous invocation's clean-up). So the time of each
+// clean-up is kept, and a run starts only once that window has passed.
 const runs = path.join(work, 'runs');
-await rm(runs, { recursive: true, force: true });
+const removedStamp = path.join(work, 'runs-removed-at');
+const removeRuns = async () => {
+  await rm(runs, { recursive: true, force: true });
+  await writeFile(removedStamp, String(Date.now()));
+};
+// Left over from an invocation that was killed: removed (and waited for) too.
+if (await stat(runs).catch(() => null)) await removeRuns();
+const quietAfterRemoval = async () => {
+  const windowMs = Number((await readFile('/proc/sys/vm/dirty_expire_centisecs', 'utf8').catch(() => '3000')).trim()) * 10 + 1000;
+  const wait = Number(await readFile(removedStamp, 'utf8').catch(() => '0')) + windowMs - Date.now();
+  if (wait > 0) {
+    console.log(`Waiting ${(wait / 1000).toFixed(0)} s for files removed just now to leave ext4's recently-deleted window...`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+};
 let runNo = 0;
 const freshDir = async (name: string) => {
   const dir = path.join(runs, `${name}-${++runNo}`);
@@ -151,6 +167,7 @@ try {
   // writeback does not compete with whichever client happens to run when it starts.
   await runBare();
   execFileSync('sync');
+  await quietAfterRemoval();
   for (let r = 0; r < repeat; r++) {
     if (only.has('bare')) {
       bare = await runBare();
@@ -173,5 +190,5 @@ try {
   console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}`);
 } finally {
   await isp.stop();
-  await rm(runs, { recursive: true, force: true });
+  await removeRuns();
 }

@@ -1,31 +1,49 @@
 /**
- * Content-addressed message files: each stored message is a file named by the sha256 of its bytes,
- * so a message delivered to 200 people is stored once.
+ * Message files. Each stored message is one file, named when it is created: a directory per day
+ * (UTC) and a name no other writer uses (the time, a random prefix per store, a counter), e.g.
+ * `20261129/1764374400123-3fa1c2d4e5f60718-42`. That name is the blob's id in the database.
  *
- * Durability: bytes go to tmp/, the file is fsync'd, renamed into place, and the directory is
- * fsync'd, so after a crash a blob either exists whole under its name or not at all.
+ * Until 2026-11-29 blobs were content-addressed: named by the sha256 of their bytes, two directory
+ * levels deep (ab/cd/abcd…), written in tmp/ and renamed into place. Measured on bench/collect
+ * (docs/benchmarks.md), that cost a hash of every byte, a rename, a directory fsync per message
+ * (every name lands in another directory), a mkdir and a second directory fsync per message in a
+ * new store, and a hot tmp/ directory that every file's fsync wrote out again (ext4 without a
+ * journal syncs a new file's parent with it). Written straight into the day's directory, a batch of
+ * files shares one directory fsync. What content addressing bought, one file for identical bytes
+ * stored twice, is rare here: a message for many recipients is one ingest, one blob, already.
+ * Blobs stored the old way keep their ids and paths: `pathOf` reads both.
+ *
+ * Durability: `persist` fsyncs each file, then each directory they are in (and the store's root
+ * once after it created a day's directory); only then may a database row name the blob. A crash
+ * before that leaves a file no row names, which nothing ever reads.
  *
  * System calls: fsyncs always run in the thread pool (they wait for the disk). The others (open,
- * write into the page cache, close, mkdir, rename) take microseconds, and are made synchronously
- * while they stay fast: handing each to the pool cost the event loop more than the call itself
- * (a store does about ten per message; `postroom collect` spent seconds per 5,000 messages on the
- * round trips, see docs/benchmarks.md). One slower than SLOW_SYNC_MS (a disk throttling writers)
- * sends them all through the pool for a minute.
+ * write into the page cache, close, mkdir) take microseconds, and are made synchronously while
+ * they stay fast: handing each to the pool cost the event loop more than the call itself (see
+ * docs/benchmarks.md). Three in a row slower than SLOW_SYNC_MS (a disk throttling writers; one
+ * alone is a preemption on a busy machine, see SlowStreak) send them all through the pool for a
+ * minute.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import fs, { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { MailError } from '../errors.js';
+import { SlowStreak } from '../util/slow-streak.js';
 
 const openAsync = promisify(fs.open);
 const writevAsync = promisify(fs.writev);
 const writeAsync = promisify(fs.write);
 const fsyncAsync = promisify(fs.fsync);
 const closeAsync = promisify(fs.close);
+
+/** A blob id as this store names them: the day's directory, then the file. */
+const BLOB_ID = /^\d{8}\/\d+-[0-9a-f]{16}-\d+$/;
+/** A blob id from before 2026-11-29: the sha256 of its bytes, stored under ab/cd/. */
+const LEGACY_BLOB_ID = /^[0-9a-f]{64}$/;
 
 /**
  * Streaming a large message leaves dead socket read buffers (64 KB each, outside the JS heap)
@@ -53,113 +71,119 @@ let bytesSinceGc = 0;
 const BUFFER_BYTES = 128 * 1024;
 /** Pieces of one blob being written through the pool at once (so at most this times BUFFER_BYTES held per writer). */
 const WRITES_IN_FLIGHT = 4;
-/** A synchronous call slower than this sends every call back to the thread pool for a minute. */
+/** Three synchronous calls in a row slower than this send every call back to the thread pool for a minute. */
 const SLOW_SYNC_MS = 2;
 
 export class BlobStore {
-  private readonly tmpDir: string;
   /** @internal until when (ms) every call goes through the thread pool (see the file's comment). */
   syncCallsOffUntil = 0;
+  private readonly slowCalls = new SlowStreak(SLOW_SYNC_MS);
 
-  constructor(readonly root: string) {
-    this.tmpDir = path.join(root, 'tmp');
-  }
+  constructor(readonly root: string) {}
 
   /** @internal whether a quick system call may be made synchronously now. */
   get syncCalls(): boolean {
     return Date.now() >= this.syncCallsOffUntil;
   }
 
-  /** @internal makes a quick system call synchronously, and turns that off if it was slow. */
+  /** @internal makes a quick system call synchronously, and turns that off after a streak of slow ones. */
   timed<T>(call: () => T): T {
     const started = performance.now();
     try {
       return call();
     } finally {
-      if (performance.now() - started > SLOW_SYNC_MS) this.syncCallsOffUntil = Date.now() + 60_000;
+      if (this.slowCalls.slow(started)) this.syncCallsOffUntil = Date.now() + 60_000;
     }
   }
 
   async init(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
-    // Leftovers of writes interrupted by a crash are never referenced. Only old ones are removed:
-    // another process (a CLI `deliver` beside the server) may be writing a fresh one right now.
+    await mkdir(this.root, { recursive: true });
+    // tmp/ held the writes in progress of stores before 2026-11-29. Leftovers of writes interrupted
+    // by a crash are never referenced. Only old ones are removed: an older version of Postroom (a
+    // CLI beside the server) may be writing a fresh one right now.
+    const tmp = path.join(this.root, 'tmp');
     const cutoff = Date.now() - 24 * 3600_000;
-    for (const name of await readdir(this.tmpDir)) {
-      const file = path.join(this.tmpDir, name);
+    for (const name of await readdir(tmp).catch(() => [])) {
+      const file = path.join(tmp, name);
       const st = await stat(file).catch(() => undefined);
       if (st && st.mtimeMs < cutoff) await rm(file, { force: true });
     }
   }
 
-  pathOf(hash: string): string {
-    return path.join(this.root, hash.slice(0, 2), hash.slice(2, 4), hash);
+  /** The file of a blob, by its id (both this store's ids and the content hashes of older stores). */
+  pathOf(id: string): string {
+    if (BLOB_ID.test(id)) return path.join(this.root, id);
+    if (LEGACY_BLOB_ID.test(id)) return path.join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+    throw new MailError({ message: `not a message file id: ${JSON.stringify(id)}`, temporary: false });
   }
 
   /** Starts writing a new blob. Write chunks in order, then `commit()` (or `abort()`). */
   async create(): Promise<BlobWriter> {
-    return new BlobWriter(this, path.join(this.tmpDir, `${Date.now()}-${this.tmpPrefix}-${++this.tmpCount}`));
+    const now = Date.now();
+    const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '');
+    if (day !== this.day) await this.makeDayDir(day);
+    const id = `${day}/${now}-${this.prefix}-${++this.count}`;
+    return new BlobWriter(this, id, path.join(this.root, id));
   }
 
-  /** Temporary names: random per store (other processes write into tmp/ too), then counted (no random bytes per message). */
-  private readonly tmpPrefix = randomBytes(8).toString('hex');
-  private tmpCount = 0;
+  /** Random per store (other processes write into the same directories), then counted: no random bytes per message. */
+  private readonly prefix = randomBytes(8).toString('hex');
+  private count = 0;
+  /** The day whose directory exists (made here or found). */
+  private day = '';
+  /**
+   * Directories this store created, until the root's fsync that makes their entries durable has
+   * succeeded: a blob inside one may not be named by a row before that (see persist).
+   */
+  private readonly newDirs = new Map<string, Promise<void>>();
+
+  private async makeDayDir(day: string): Promise<void> {
+    const dir = path.join(this.root, day);
+    try {
+      if (this.syncCalls) this.timed(() => fs.mkdirSync(dir));
+      else await mkdir(dir);
+      this.newDirs.set(dir, this.syncDir(this.root));
+    } catch (err) {
+      // Made already (by this store on an earlier day switch back, or by another process).
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new MailError({ message: `could not create ${dir} for message files`, cause: err });
+    }
+    this.day = day;
+  }
+
+  /** Waits until the entry of `dir` in the root is durable, if this store created `dir`; tries the fsync again after a failure. */
+  private async dirEntryDurable(dir: string): Promise<void> {
+    const pending = this.newDirs.get(dir);
+    if (!pending) return;
+    try {
+      await pending;
+      if (this.newDirs.get(dir) === pending) this.newDirs.delete(dir);
+    } catch (err) {
+      if (this.newDirs.get(dir) === pending) this.newDirs.set(dir, this.syncDir(this.root));
+      throw err;
+    }
+  }
 
   /**
-   * Makes sealed (or still open) blobs durable together: each file written out, fsync'd and
-   * renamed into place, all of them at once (the file system commits concurrent fsyncs together;
-   * one after the other, their round trips added up), then each directory that got a new entry
-   * fsync'd once: the blobs' directories, and the parent of any directory that mkdir had to
-   * create (its entry is new too). Returns their names in order. On failure none of them may be
-   * relied on; their temporary files are removed.
+   * Makes written (sealed or still open) blobs durable together: each file written out, fsync'd and
+   * closed, all at once (the file system commits concurrent fsyncs together; one after the other,
+   * their round trips added up), then each directory they are in fsync'd once. Returns their ids in
+   * order. On failure none of them may be relied on; their files are removed.
    */
   async persist(writers: BlobWriter[]): Promise<string[]> {
-    const names = writers.map((w) => w.digest ?? w.seal());
-    const dirs = new Set<string>();
-    // Directories this call creates are durable once its fsyncs are done; another call that
-    // finds one of them already there waits for that before its rows may name a file inside.
-    let settleCreated!: (ok: boolean) => void;
-    const createdDurable = new Promise<boolean>((resolve) => (settleCreated = resolve));
-    const created: string[] = [];
-    const othersCreated = new Set<Promise<boolean>>();
-    const placed = await Promise.allSettled(
-      writers.map(async (w, i) => {
-        const target = this.pathOf(names[i]!);
-        const dir = path.dirname(target);
-        const first = this.syncCalls ? this.timed(() => fs.mkdirSync(dir, { recursive: true })) : await mkdir(dir, { recursive: true });
-        for (let d = dir; first !== undefined && d !== path.dirname(first); d = path.dirname(d)) {
-          dirs.add(path.dirname(d));
-          created.push(d);
-          this.creating.set(d, createdDurable);
-        }
-        for (let d = dir; first === undefined && d !== this.root; d = path.dirname(d)) {
-          const pending = this.creating.get(d);
-          if (pending && pending !== createdDurable) othersCreated.add(pending);
-        }
-        dirs.add(dir);
-        await w.sync();
-        if (this.syncCalls) this.timed(() => fs.renameSync(w.tmpPath, target));
-        else await rename(w.tmpPath, target);
-      }),
-    );
+    const ids = writers.map((w) => w.seal());
     try {
-      const failed = placed.find((p) => p.status === 'rejected');
+      const synced = await Promise.allSettled(writers.map((w) => w.sync()));
+      const failed = synced.find((p) => p.status === 'rejected');
       if (failed) throw failed.reason;
-      await Promise.all([...dirs].map((d) => this.syncDir(d)));
-      settleCreated(true);
-      if ((await Promise.all(othersCreated)).includes(false)) throw new Error('a directory created alongside could not be made durable');
+      const dirs = new Set(writers.map((w) => path.dirname(w.file)));
+      await Promise.all([...dirs].map(async (d) => Promise.all([this.syncDir(d), this.dirEntryDurable(d)])));
     } catch (err) {
-      settleCreated(false);
-      await Promise.all(writers.map((w) => rm(w.tmpPath, { force: true })));
+      // Removing them must not hide why storing failed.
+      await Promise.all(writers.map((w) => rm(w.file, { force: true }).catch(() => undefined)));
       throw new MailError({ message: `could not store ${writers.length} message file(s) in ${this.root}`, cause: err });
-    } finally {
-      for (const d of created) if (this.creating.get(d) === createdDurable) this.creating.delete(d);
     }
-    return names;
+    return ids;
   }
-
-  /** Directories a `persist` in this process created and has not made durable yet (see persist). */
-  private readonly creating = new Map<string, Promise<boolean>>();
 
   /** fsync of a directory: its new entries made durable. */
   private async syncDir(dir: string): Promise<void> {
@@ -172,12 +196,12 @@ export class BlobStore {
     }
   }
 
-  read(hash: string, range?: { start: number; end?: number }): ReadStream {
-    return createReadStream(this.pathOf(hash), range);
+  read(id: string, range?: { start: number; end?: number }): ReadStream {
+    return createReadStream(this.pathOf(id), range);
   }
 
-  async size(hash: string): Promise<number> {
-    return (await stat(this.pathOf(hash))).size;
+  async size(id: string): Promise<number> {
+    return (await stat(this.pathOf(id))).size;
   }
 }
 
@@ -191,7 +215,6 @@ export class BlobStore {
  * whatever the message size.
  */
 export class BlobWriter {
-  private readonly hash = createHash('sha256');
   private written = 0;
   private done = false;
   /** The open file, once known. */
@@ -207,7 +230,10 @@ export class BlobWriter {
 
   constructor(
     private readonly store: BlobStore,
-    private readonly tmp: string,
+    /** The blob's id (what the database stores). */
+    readonly id: string,
+    /** @internal its file */
+    readonly file: string,
   ) {}
 
   get size(): number {
@@ -215,7 +241,7 @@ export class BlobWriter {
   }
 
   async write(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
+    if (this.done) throw new Error('blob already sealed or aborted');
     this.written += chunk.length;
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
@@ -242,7 +268,7 @@ export class BlobWriter {
   /** Writes what is buffered synchronously, when the store allows it; false if it did not. */
   private writeNow(): boolean {
     if (!this.store.syncCalls || this.opening) return false;
-    this.fd ??= this.store.timed(() => fs.openSync(this.tmp, 'wx'));
+    this.fd ??= this.store.timed(() => fs.openSync(this.file, 'wx'));
     const fd = this.fd;
     const { data, at } = this.take();
     this.store.timed(() => {
@@ -258,7 +284,7 @@ export class BlobWriter {
 
   /** Starts writing what is buffered at its offset through the thread pool; the chunks are handed over without a copy. */
   private issue(): void {
-    this.opening ??= this.fd !== null ? Promise.resolve(this.fd) : openAsync(this.tmp, 'wx').then((fd) => (this.fd = fd));
+    this.opening ??= this.fd !== null ? Promise.resolve(this.fd) : openAsync(this.file, 'wx').then((fd) => (this.fd = fd));
     const { data, at } = this.take();
     const piece = this.opening.then((fd) => writeAll(fd, data, at));
     // Its failure is reported where it is awaited (write, sync); this only keeps it from counting as unhandled.
@@ -266,22 +292,24 @@ export class BlobWriter {
     this.writes.push(piece);
   }
 
-  /** Makes the blob durable and returns its name (sha256, hex). */
+  /** Makes the blob durable and returns its id. */
   async commit(): Promise<string> {
-    const [hash] = await this.store.persist([this]);
-    return hash!;
+    const [id] = await this.store.persist([this]);
+    return id!;
   }
 
   /**
-   * Ends writing without making anything durable yet, and names the blob. `BlobStore.persist`
-   * then makes several sealed blobs durable together (their fsyncs overlap).
+   * Ends writing without making anything durable yet, and returns the blob's id (again if sealed
+   * already). `BlobStore.persist` then makes several sealed blobs durable together (their fsyncs
+   * overlap).
    */
   seal(): string {
-    if (this.done) throw new Error('blob already sealed or aborted');
+    if (this.aborted) throw new Error('blob aborted');
     this.done = true;
-    this.digest = this.hash.digest('hex');
-    return this.digest;
+    return this.id;
   }
+
+  private aborted = false;
 
   /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd and closed. */
   async sync(): Promise<void> {
@@ -300,17 +328,10 @@ export class BlobWriter {
     }
   }
 
-  /** @internal used by BlobStore.persist */
-  get tmpPath(): string {
-    return this.tmp;
-  }
-
-  /** @internal the name given by seal() */
-  digest: string | null = null;
-
   /** Removes a blob that was not persisted (sealed or not). */
   async abort(): Promise<void> {
     this.done = true;
+    this.aborted = true;
     this.buffered = [];
     this.bufferedBytes = 0;
     // Pieces still being written must land (or fail) before their file is closed and removed.
@@ -319,7 +340,7 @@ export class BlobWriter {
     this.fd = null;
     this.opening = null;
     if (fd !== null) await closeAsync(fd).catch(() => undefined);
-    await rm(this.tmp, { force: true });
+    await rm(this.file, { force: true });
   }
 }
 

@@ -1,65 +1,96 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { BlobStore } from '../../src/blobs/blob-store.js';
+import { MailError } from '../../src/errors.js';
 import { tempDir } from '../helpers/context.js';
+import { filesUnder } from '../helpers/files.js';
+
+async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  try {
+    const blobs = new BlobStore(dir);
+    await blobs.init();
+    await run(blobs, dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const put = async (blobs: BlobStore, parts: string[]) => {
+  const w = await blobs.create();
+  for (const p of parts) await w.write(Buffer.from(p));
+  return w.commit();
+};
 
 describe('BlobStore', () => {
-  it('names a blob by the sha256 of its bytes, stores identical content once', async () => {
-    const dir = await tempDir();
-    try {
-      const blobs = new BlobStore(dir);
-      await blobs.init();
-      const put = async (parts: string[]) => {
-        const w = await blobs.create();
-        for (const p of parts) await w.write(Buffer.from(p));
-        return w.commit();
-      };
-      const a = await put(['hello ', 'world']);
-      const b = await put(['hello world']);
-      assert.equal(a, createHash('sha256').update('hello world').digest('hex'));
-      assert.equal(a, b);
-      assert.equal(await readFile(blobs.pathOf(a), 'utf8'), 'hello world');
-      assert.equal(await blobs.size(a), 11);
-      assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'no temporary file left');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it("names each blob when it is created, in the day's directory (UTC), and stores it byte for byte", async () => {
+    await withStore(async (blobs, dir) => {
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      const a = await put(blobs, ['hello ', 'world']);
+      const b = await put(blobs, ['hello world']);
+      assert.match(a, new RegExp(`^${day}/\\d+-[0-9a-f]{16}-\\d+$`));
+      assert.notEqual(a, b, 'identical bytes stored twice are two blobs (no content addressing)');
+      assert.equal(blobs.pathOf(a), path.join(dir, a));
+      for (const id of [a, b]) {
+        assert.equal(await readFile(blobs.pathOf(id), 'utf8'), 'hello world');
+        assert.equal(await blobs.size(id), 11);
+      }
+      assert.deepEqual(await filesUnder(dir), [a, b].sort(), 'nothing else written');
+      // Another store on the same directory (another process) never picks a name already taken.
+      const other = new BlobStore(dir);
+      await other.init();
+      const c = await put(other, ['other']);
+      assert.ok(![a, b].includes(c));
+    });
   });
 
-  it('leaves nothing behind on abort, and cleans only old leftovers of crashed writes', async () => {
-    const dir = await tempDir();
-    try {
-      const blobs = new BlobStore(dir);
-      await blobs.init();
+  it('reads blobs stored by older versions under their content hash (ab/cd/abcd…)', async () => {
+    await withStore(async (blobs, dir) => {
+      const legacy = 'b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9';
+      await mkdir(path.join(dir, 'b9', '4d'), { recursive: true });
+      await writeFile(path.join(dir, 'b9', '4d', legacy), 'hello world');
+      assert.equal(blobs.pathOf(legacy), path.join(dir, 'b9', '4d', legacy));
+      assert.equal(await blobs.size(legacy), 11);
+      const chunks: Buffer[] = [];
+      for await (const c of blobs.read(legacy, { start: 6 })) chunks.push(c as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'world');
+    });
+  });
+
+  it('refuses an id that is not one of its own (never a path outside the store)', async () => {
+    await withStore(async (blobs) => {
+      for (const bad of ['../../etc/passwd', '20261129/../../x', 'abc', '', '20261129/1-zz-1']) {
+        assert.throws(() => blobs.pathOf(bad), (e: unknown) => e instanceof MailError && /not a message file id/.test(e.message), bad);
+      }
+    });
+  });
+
+  it('leaves nothing behind on abort, and cleans only old leftovers of crashed writes in the tmp/ of older versions', async () => {
+    await withStore(async (blobs, dir) => {
       const w = await blobs.create();
       await w.write(Buffer.from('partial'));
       await w.abort();
-      assert.deepEqual(await readdir(path.join(dir, 'tmp')), []);
+      assert.deepEqual(await filesUnder(dir), []);
+      await mkdir(path.join(dir, 'tmp'));
       await writeFile(path.join(dir, 'tmp', 'old-crash'), 'x');
       await writeFile(path.join(dir, 'tmp', 'in-progress'), 'y');
       const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
       await utimes(path.join(dir, 'tmp', 'old-crash'), twoDaysAgo, twoDaysAgo);
       await new BlobStore(dir).init();
       assert.deepEqual(await readdir(path.join(dir, 'tmp')), ['in-progress'], 'a fresh file may belong to another running process');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('writes a large blob in pieces at their offsets, and persists many at once', async () => {
-    const dir = await tempDir();
-    try {
-      const blobs = new BlobStore(dir);
-      await blobs.init();
+    await withStore(async (blobs, dir) => {
       // 3 MB in odd chunk sizes: many pieces in flight at once, each at its own offset.
       const big = Buffer.alloc(3 * 1024 * 1024 + 17);
       for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
       const w = await blobs.create();
       for (let off = 0; off < big.length; off += 70_001) await w.write(big.subarray(off, off + 70_001));
-      // The same through the thread pool only (as after a slow synchronous write).
+      // The same through the thread pool only (as after slow synchronous calls).
       blobs.syncCallsOffUntil = Infinity;
       const big2 = Buffer.from(big.subarray(1));
       const pooled = await blobs.create();
@@ -73,57 +104,51 @@ describe('BlobStore', () => {
         }),
       );
       const [name, name2, ...names] = await blobs.persist([w, pooled, ...small]);
-      assert.equal(name, createHash('sha256').update(big).digest('hex'));
+      assert.equal(name, w.id);
       assert.deepEqual(await readFile(blobs.pathOf(name!)), big);
       assert.deepEqual(await readFile(blobs.pathOf(name2!)), big2);
       for (const [i, name] of names.entries()) assert.equal(await readFile(blobs.pathOf(name), 'utf8'), `message ${i}\n`);
-      assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'no temporary file left');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      assert.equal((await filesUnder(dir)).length, 42);
+    });
   });
 
   it('abort waits for pieces still being written, then removes the file', async () => {
-    const dir = await tempDir();
-    try {
-      const blobs = new BlobStore(dir);
-      await blobs.init();
+    await withStore(async (blobs, dir) => {
       const w = await blobs.create();
       for (let i = 0; i < 12; i++) await w.write(Buffer.alloc(200_000, i));
       await w.abort();
-      assert.deepEqual(await readdir(path.join(dir, 'tmp')), []);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      assert.deepEqual(await filesUnder(dir), []);
+    });
   });
 
-  it('two persists at once into one new directory both succeed (the second waits for the first to make it durable)', async () => {
-    const dir = await tempDir();
-    try {
-      const blobs = new BlobStore(dir);
-      await blobs.init();
-      // Two contents whose names share the ab/cd directory (a 16-bit prefix: found in ~65,000 tries).
-      const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-      const prefixes = new Map<string, string>();
-      let pair: [string, string] | undefined;
-      for (let i = 0; !pair; i++) {
-        const t = `m${i}`;
-        const other = prefixes.get(sha(t).slice(0, 4));
-        if (other !== undefined) pair = [other, t];
-        else prefixes.set(sha(t).slice(0, 4), t);
-      }
-      const [a, b] = await Promise.all(
-        pair.map(async (t) => {
-          const w = await blobs.create();
-          await w.write(Buffer.from(t));
-          return w.commit();
-        }),
-      );
-      assert.equal(path.dirname(blobs.pathOf(a!)), path.dirname(blobs.pathOf(b!)));
-      assert.equal(await readFile(blobs.pathOf(a!), 'utf8'), pair[0]);
-      assert.equal(await readFile(blobs.pathOf(b!), 'utf8'), pair[1]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it('a failed persist removes its files and names none', async () => {
+    await withStore(async (blobs, dir) => {
+      const w = await blobs.create();
+      await w.write(Buffer.from('doomed'));
+      // Its directory made unwritable underneath it: the open fails.
+      await rm(path.dirname(w.file), { recursive: true });
+      await writeFile(path.dirname(w.file), 'not a directory');
+      await assert.rejects(blobs.persist([w]), (e: unknown) => e instanceof MailError && /could not store 1 message file/.test(e.message));
+      await rm(path.dirname(w.file));
+      assert.deepEqual(await filesUnder(dir), []);
+    });
+  });
+
+  it('goes back to the thread pool after three slow synchronous calls in a row, not after one', async () => {
+    await withStore(async (blobs) => {
+      const slow = () => {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      };
+      blobs.timed(slow);
+      blobs.timed(() => undefined);
+      blobs.timed(slow);
+      blobs.timed(slow);
+      assert.equal(blobs.syncCalls, true, 'one slow call (a preemption on a busy machine) and a streak broken by a quick one');
+      blobs.timed(slow);
+      assert.equal(blobs.syncCalls, false, 'three in a row: the disk is answering, not the cache');
+      // Still correct through the pool.
+      assert.equal(await readFile(blobs.pathOf(await put(blobs, ['pooled'])), 'utf8'), 'pooled');
+    });
   });
 });

@@ -6,6 +6,7 @@
  * request per call.
  */
 import fs from 'node:fs';
+import { SlowStreak } from '../../util/slow-streak.js';
 
 export function openForRead(path: string): Promise<number> {
   return new Promise((resolve, reject) => fs.open(path, 'r', (e, fd) => (e ? reject(e) : resolve(fd))));
@@ -31,8 +32,6 @@ export function closeQuietly(fd: number): void {
 
 /** A synchronous read slower than this may have waited for the disk. */
 const SLOW_SYNC_READ_MS = 1;
-/** Consecutive slow reads that mean the files are not cached: back to the thread pool. */
-const SLOW_READS_IN_A_ROW = 3;
 
 /**
  * Small message files read synchronously, on this thread, while the page cache serves them. From
@@ -41,18 +40,18 @@ const SLOW_READS_IN_A_ROW = 3;
  * and each return to the event loop in the middle of a pipelined burst costs a poll and a read of
  * the socket as well.
  *
- * When SLOW_READS_IN_A_ROW calls in a row take longer than SLOW_SYNC_READ_MS (the files are not
- * cached), `fast` turns off for good: the caller goes back to the thread pool, so a cold mailbox
- * stalls other sessions for a few reads, not one per message. One slow read is not enough: on a
- * busy machine a read from the cache is now and then preempted for longer than that (measured on
- * the benchmark at load 6: every session saw at least one, and switched for nothing).
+ * When three calls in a row take longer than SLOW_SYNC_READ_MS (the files are not cached; see
+ * SlowStreak for why one is not enough), `fast` turns off for good: the caller goes back to the
+ * thread pool, so a cold mailbox stalls other sessions for a few reads, not one per message.
  */
 export class SyncReads {
-  /** False once reads were slow SLOW_READS_IN_A_ROW times in a row. */
+  /** False once reads were slow three times in a row (SlowStreak). */
   fast = true;
-  private slowInARow = 0;
+  private readonly streak: SlowStreak;
 
-  constructor(private readonly slowMs = SLOW_SYNC_READ_MS) {}
+  constructor(slowMs = SLOW_SYNC_READ_MS) {
+    this.streak = new SlowStreak(slowMs);
+  }
 
   /** Opens `path` and fills `into` from its start, here and now. The caller closes `fd`. */
   openRead(path: string, into: Buffer): { fd: number; length: number } {
@@ -79,7 +78,6 @@ export class SyncReads {
   }
 
   private timed(started: number): void {
-    if (performance.now() - started <= this.slowMs) this.slowInARow = 0;
-    else if (++this.slowInARow >= SLOW_READS_IN_A_ROW) this.fast = false;
+    if (this.streak.slow(started)) this.fast = false;
   }
 }

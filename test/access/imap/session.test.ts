@@ -3,11 +3,10 @@
  * FETCH of sections and structures, mailbox management, flags, COPY/MOVE and SEARCH.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
+import { filesUnder } from '../../helpers/files.js';
 import { message } from '../../helpers/messages.js';
 import { nestedMessage } from './fixtures.js';
 import { RawImapClient, startImap, type ImapHarness } from './harness.js';
@@ -124,8 +123,10 @@ describe('IMAP session', () => {
     const r = await client.until('D1');
     const m = /^D1 OK \[APPENDUID (\d+) (\d+)\]/.exec(r.tagged);
     assert.ok(m, r.tagged);
-    const blob = createHash('sha256').update(body).digest('hex');
-    await readdir(path.dirname(h.ctx.blobs.pathOf(blob)));
+    // Stored as sent: the file holds the literal's bytes exactly (bare LFs and all).
+    const [row] = await h.ctx.store.imap.messages((await h.ctx.store.imap.get('bob', 'Drafts'))!.id, [Number(m[2])]);
+    assert.deepEqual(await readFile(h.ctx.blobs.pathOf(row!.blob)), body);
+    const filesBefore = await filesUnder(h.ctx.blobs.root);
     await client.command('SELECT Drafts');
     const f = await client.command(`UID FETCH ${m[2]} (FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])`);
     const wire = crlf(body);
@@ -133,9 +134,9 @@ describe('IMAP session', () => {
     assert.match(f.untagged[0]!, /INTERNALDATE "05-Mar-2026 13:30:00 \+0000"/);
     assert.match(f.untagged[0]!, new RegExp(`RFC822.SIZE ${wire.length} `));
     assert.ok(f.raw.includes(Buffer.concat([Buffer.from(`BODY[] {${wire.length}}\r\n`), wire, Buffer.from(')')])));
-    // LITERAL+ and a missing mailbox: NO [TRYCREATE], and no file left behind in tmp/.
+    // LITERAL+ and a missing mailbox: NO [TRYCREATE], and no file left behind.
     assert.match((await client.command('APPEND Nowhere {3+}\r\nabc')).tagged, /NO \[TRYCREATE\]/);
-    assert.deepEqual(await readdir(path.join(h.ctx.blobs.root, 'tmp')), []);
+    assert.deepEqual(await filesUnder(h.ctx.blobs.root), filesBefore);
     client.send('D2 APPEND INBOX {200000}\r\n');
     assert.match((await client.line()).toString(), /^D2 NO \[TOOBIG\]/);
     client.destroy();
