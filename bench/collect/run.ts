@@ -61,12 +61,14 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
   });
 
-// Each run writes into a new directory; all of them are removed at the end. Removing files just
-// before a run made the run slower: ext4 without a journal (as here) skips inodes freed in the last
-// dirty_expire_centisecs (30 s) when it allocates new ones, scanning past them for every file a
-// client creates (find_get_block_common under recently_deleted: 10 % of Postroom's CPU in `perf
-// record` of a run started 20 s after the previous invocation's clean-up). So the time of each
-// clean-up is kept, and a run starts only once that window has passed.
+// Each run writes into a new directory, removed once the run is measured, so that every run meets
+// the same file system. Measured here: with each run's gigabyte and 5,000 files left in place, the
+// later runs of one invocation came out up to 60 % slower than the first, nearly all of it system
+// time (ext4's inode allocation). Removing files just before a run made that run slower too: ext4
+// without a journal (as here) skips inodes freed in the last dirty_expire_centisecs (30 s) when it
+// allocates new ones, scanning past them for every file a client creates (find_get_block_common
+// under recently_deleted: 10 % of Postroom's CPU in `perf record` of a run started 20 s after a
+// clean-up). So the time of each clean-up is kept, and a run starts only once that window has passed.
 const runs = path.join(work, 'runs');
 const removedStamp = path.join(work, 'runs-removed-at');
 const removeRuns = async () => {
@@ -79,12 +81,13 @@ const quietAfterRemoval = async () => {
   const windowMs = Number((await readFile('/proc/sys/vm/dirty_expire_centisecs', 'utf8').catch(() => '3000')).trim()) * 10 + 1000;
   const wait = Number(await readFile(removedStamp, 'utf8').catch(() => '0')) + windowMs - Date.now();
   if (wait > 0) {
-    console.log(`Waiting ${(wait / 1000).toFixed(0)} s for files removed just now to leave ext4's recently-deleted window...`);
+    console.log(`(waiting ${(wait / 1000).toFixed(0)} s: files were removed just now, see quietAfterRemoval)`);
     await new Promise((r) => setTimeout(r, wait));
   }
 };
 let runNo = 0;
 const freshDir = async (name: string) => {
+  await quietAfterRemoval();
   const dir = path.join(runs, `${name}-${++runNo}`);
   await mkdir(dir, { recursive: true });
   return dir;
@@ -132,6 +135,7 @@ const runPostroom = async (cli: (typeof clis)[number]) => {
   const session = Number(/\(([\d.]+) s\)/.exec(output)?.[1] ?? seconds);
   const delivered = Number(/(\d+) delivered/.exec(output)?.[1] ?? NaN);
   const [user, sys] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
+  await removeRuns();
   return { seconds, session, delivered, cpu: `${user!.toFixed(1)} user + ${sys!.toFixed(1)} sys` };
 };
 
@@ -153,6 +157,7 @@ const runGetmail = async () => {
   execFileSync('chown', ['-R', 'bench', gm]);
   const seconds = await time(() => sh('su', ['bench', '-s', '/bin/sh', '-c', `getmail --getmaildir ${gm} --rcfile ${gm}/rc`]));
   const files = execFileSync('sh', ['-c', `ls ${gm}/Maildir/new | wc -l`]).toString().trim();
+  await removeRuns();
   return { seconds, files };
 };
 
@@ -167,7 +172,6 @@ try {
   // writeback does not compete with whichever client happens to run when it starts.
   await runBare();
   execFileSync('sync');
-  await quietAfterRemoval();
   for (let r = 0; r < repeat; r++) {
     if (only.has('bare')) {
       bare = await runBare();

@@ -340,7 +340,8 @@ export class BlobWriter {
     this.fd = null;
     this.opening = null;
     if (fd !== null) await closeAsync(fd).catch(() => undefined);
-    await rm(this.file, { force: true });
+    // A file that was never created (its open failed) or cannot be removed is one no row names: nothing to report.
+    await rm(this.file, { force: true }).catch(() => undefined);
   }
 }
 

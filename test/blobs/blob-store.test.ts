@@ -121,17 +121,28 @@ describe('BlobStore', () => {
     });
   });
 
-  it('a failed persist removes its files and names none', async () => {
-    await withStore(async (blobs, dir) => {
-      const w = await blobs.create();
-      await w.write(Buffer.from('doomed'));
-      // Its directory made unwritable underneath it: the open fails.
-      await rm(path.dirname(w.file), { recursive: true });
-      await writeFile(path.dirname(w.file), 'not a directory');
-      await assert.rejects(blobs.persist([w]), (e: unknown) => e instanceof MailError && /could not store 1 message file/.test(e.message));
-      await rm(path.dirname(w.file));
-      assert.deepEqual(await filesUnder(dir), []);
-    });
+  it('a file that cannot be created fails the persist with a clear error, and nothing is named', async () => {
+    const dir = await tempDir();
+    try {
+      // Where the day's directory should be there is a file: every open fails (ENOTDIR).
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      await writeFile(path.join(dir, day), 'not a directory');
+      const blobs = new BlobStore(dir);
+      await blobs.init();
+      const small = await blobs.create();
+      await small.write(Buffer.from('doomed'));
+      await assert.rejects(blobs.persist([small]), (e: unknown) => e instanceof MailError && /could not store 1 message file/.test(e.message) && /ENOTDIR/.test(String((e.cause as Error).message)));
+      // A large one fails on its way (its pieces go through the pool once the open has failed).
+      const big = await blobs.create();
+      await assert.rejects(async () => {
+        for (let i = 0; i < 20; i++) await big.write(Buffer.alloc(200_000, i));
+        await big.commit();
+      }, /ENOTDIR|could not store/);
+      await big.abort();
+      assert.deepEqual(await filesUnder(dir), [day], 'only the file that was in the way');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('goes back to the thread pool after three slow synchronous calls in a row, not after one', async () => {
