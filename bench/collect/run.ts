@@ -62,24 +62,23 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   });
 
 // Each run writes into a new directory, removed once the run is measured, so that every run meets
-// the same file system. Measured here: with each run's gigabyte and 5,000 files left in place, the
-// later runs of one invocation came out up to 60 % slower than the first, nearly all of it system
-// time (ext4's inode allocation). Removing files just before a run made that run slower too: ext4
-// without a journal (as here) skips inodes freed in the last dirty_expire_centisecs (30 s) when it
-// allocates new ones, scanning past them for every file a client creates (find_get_block_common
-// under recently_deleted: 10 % of Postroom's CPU in `perf record` of a run started 20 s after a
-// clean-up). So the time of each clean-up is kept, and a run starts only once that window has passed.
+// the same file system. Removing files before a run made that run slower: ext4 without a journal
+// (as here) avoids reusing an inode freed less than 60 s ago, or 300 s while its inode-table block is
+// still dirty (fs/ext4/ialloc.c, recently_deleted), and scans past every such inode for each file
+// it creates: `perf record` of a run started 40 s after a clean-up showed 10 % of Postroom's CPU in
+// find_inode_bit/recently_deleted, open(2) at 180 µs. So each clean-up is followed by `sync` (the
+// inode tables written out: the 60 s rule applies) and a run starts only 60 s after the last one.
 const runs = path.join(work, 'runs');
 const removedStamp = path.join(work, 'runs-removed-at');
 const removeRuns = async () => {
   await rm(runs, { recursive: true, force: true });
+  execFileSync('sync');
   await writeFile(removedStamp, String(Date.now()));
 };
 // Left over from an invocation that was killed: removed (and waited for) too.
 if (await stat(runs).catch(() => null)) await removeRuns();
 const quietAfterRemoval = async () => {
-  const windowMs = Number((await readFile('/proc/sys/vm/dirty_expire_centisecs', 'utf8').catch(() => '3000')).trim()) * 10 + 1000;
-  const wait = Number(await readFile(removedStamp, 'utf8').catch(() => '0')) + windowMs - Date.now();
+  const wait = Number(await readFile(removedStamp, 'utf8').catch(() => '0')) + 62_000 - Date.now();
   if (wait > 0) {
     console.log(`(waiting ${(wait / 1000).toFixed(0)} s: files were removed just now, see quietAfterRemoval)`);
     await new Promise((r) => setTimeout(r, wait));
