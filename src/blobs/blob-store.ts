@@ -121,7 +121,15 @@ export class BlobStore {
   async create(): Promise<BlobWriter> {
     const now = Date.now();
     const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '');
-    if (day !== this.day) await this.makeDayDir(day);
+    if (this.dayDir?.day !== day) {
+      const ready = this.makeDayDir(day);
+      this.dayDir = { day, ready };
+      // A failure is reported to this caller and every one waiting with it; the next create tries again.
+      ready.catch(() => {
+        if (this.dayDir?.ready === ready) this.dayDir = null;
+      });
+    }
+    await this.dayDir!.ready;
     const id = `${day}/${now}-${this.prefix}-${++this.count}`;
     return new BlobWriter(this, id, path.join(this.root, id));
   }
@@ -129,8 +137,8 @@ export class BlobStore {
   /** Random per store (other processes write into the same directories), then counted: no random bytes per message. */
   private readonly prefix = randomBytes(8).toString('hex');
   private count = 0;
-  /** The day whose directory exists (made here or found). */
-  private day = '';
+  /** The day whose directory is being made or exists (made here or found): concurrent creates wait for the same mkdir. */
+  private dayDir: { day: string; ready: Promise<void> } | null = null;
   /**
    * Directories this store created, until the root's fsync that makes their entries durable has
    * succeeded: a blob inside one may not be named by a row before that (see persist).
@@ -142,12 +150,19 @@ export class BlobStore {
     try {
       if (this.syncCalls) this.timed(() => fs.mkdirSync(dir));
       else await mkdir(dir);
-      this.newDirs.set(dir, this.syncDir(this.root));
+      this.newDirs.set(dir, this.rootSynced());
     } catch (err) {
       // Made already (by this store on an earlier day switch back, or by another process).
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new MailError({ message: `could not create ${dir} for message files`, cause: err });
     }
-    this.day = day;
+  }
+
+  /** fsync of the root, started now and awaited by persist (dirEntryDurable). */
+  private rootSynced(): Promise<void> {
+    const synced = this.syncDir(this.root);
+    // Its failure is reported where it is awaited (persist); this only keeps it from counting as unhandled.
+    synced.catch(() => undefined);
+    return synced;
   }
 
   /** Waits until the entry of `dir` in the root is durable, if this store created `dir`; tries the fsync again after a failure. */
@@ -158,7 +173,7 @@ export class BlobStore {
       await pending;
       if (this.newDirs.get(dir) === pending) this.newDirs.delete(dir);
     } catch (err) {
-      if (this.newDirs.get(dir) === pending) this.newDirs.set(dir, this.syncDir(this.root));
+      if (this.newDirs.get(dir) === pending) this.newDirs.set(dir, this.rootSynced());
       throw err;
     }
   }

@@ -145,6 +145,32 @@ describe('BlobStore', () => {
     }
   });
 
+  it("many writers started at once on a new day (through the pool) share one mkdir of the day's directory; a failed mkdir is tried again", async () => {
+    await withStore(async (blobs, dir) => {
+      blobs.syncCallsOffUntil = Infinity;
+      const writers = await Promise.all(Array.from({ length: 20 }, () => blobs.create()));
+      for (const [i, w] of writers.entries()) await w.write(Buffer.from(`m${i}`));
+      const ids = await blobs.persist(writers);
+      assert.equal(new Set(ids.map((id) => path.dirname(id))).size, 1);
+      for (const [i, id] of ids.entries()) assert.equal(await readFile(blobs.pathOf(id), 'utf8'), `m${i}`);
+    });
+    const dir = await tempDir();
+    try {
+      // A store whose blob root cannot take a directory (it is a file): a clear error, then success once mended.
+      const root = path.join(dir, 'blobs');
+      const blobs = new BlobStore(root);
+      await blobs.init();
+      await rm(root, { recursive: true });
+      await writeFile(root, 'in the way');
+      await assert.rejects(blobs.create(), (e: unknown) => e instanceof MailError && /could not create .* for message files/.test(e.message));
+      await rm(root);
+      await mkdir(root);
+      assert.equal(await readFile(blobs.pathOf(await put(blobs, ['after'])), 'utf8'), 'after');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('goes back to the thread pool after three slow synchronous calls in a row, not after one', async () => {
     await withStore(async (blobs) => {
       const slow = () => {
