@@ -67,7 +67,7 @@ const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
 // still dirty (fs/ext4/ialloc.c, recently_deleted), and scans past every such inode for each file
 // it creates: `perf record` of a run started 40 s after a clean-up showed 10 % of Postroom's CPU in
 // find_inode_bit/recently_deleted, open(2) at 180 µs. So each clean-up is followed by `sync` (the
-// inode tables written out: the 60 s rule applies) and a run starts only 60 s after the last one.
+// inode tables written out: the 60 s rule applies) and a writing run starts 62 s after the last clean-up.
 const runs = path.join(work, 'runs');
 const removedStamp = path.join(work, 'runs-removed-at');
 const removeRuns = async () => {
