@@ -165,6 +165,9 @@ try {
   const rows: string[] = [];
   let bare: Awaited<ReturnType<typeof runBare>> | null = null;
   let postroom: Awaited<ReturnType<typeof runPostroom>> | null = null;
+  // Each Postroom run against the bare loop of the same pass: on a machine whose speed drifts
+  // within minutes, the pass-by-pass ratios and their median say more than one pair.
+  const ratios: Record<string, number[]> = {};
   // Dovecot's first pass over a fresh mailbox is slower (it builds its index and cache): one pass
   // that is not counted, so that the ceiling and every client find the same warm server. Then the
   // seeded Maildir's gigabyte of dirty pages is written out, so that the kernel's background
@@ -179,6 +182,7 @@ try {
     for (const cli of only.has('postroom') ? clis : []) {
       postroom = await runPostroom(cli);
       const which = clis.length > 1 ? ` [${cli.spec}]` : '';
+      if (bare) (ratios[cli.spec] ??= []).push(bare.seconds / postroom.session);
       rows.push(row(`Postroom \`postroom collect\`${which} (whole process, fsync, ${postroom.delivered} delivered, CPU ${postroom.cpu} s)`, postroom.seconds));
       rows.push(row(`Postroom collector session${which} (without process start-up)`, postroom.session));
     }
@@ -189,6 +193,13 @@ try {
   if (postroom && getmail) console.log(`Postroom (whole process) vs getmail6: ${(getmail.seconds / postroom.seconds).toFixed(1)}×`);
   if (postroom && bare) {
     console.log(`Postroom vs bare ceiling: session ${((bare.seconds / postroom.session) * 100).toFixed(0)}%, whole process ${((bare.seconds / postroom.seconds) * 100).toFixed(0)}%; bare loop read ${(bare.bytes / 1048576).toFixed(0)} MB`);
+  }
+  for (const [spec, list] of Object.entries(ratios)) {
+    if (list.length < 2) continue;
+    const sorted = [...list].sort((a, b) => a - b);
+    const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+    console.log(`Postroom${clis.length > 1 ? ` [${spec}]` : ''} vs the bare loop of the same pass (session): ${list.map(pct).join(', ')}; median ${pct(median)}`);
   }
   console.log(`load average: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}`);
 } finally {
