@@ -13,9 +13,9 @@
  * stored twice, is rare here: a message for many recipients is one ingest, one blob, already.
  * Blobs stored the old way keep their ids and paths: `pathOf` reads both.
  *
- * Durability: `persist` fsyncs each file, then each directory they are in (and the store's root
- * once after it created a day's directory); only then may a database row name the blob. A crash
- * before that leaves a file no row names, which nothing ever reads.
+ * Durability: the root is fsync'd once a day's directory is there, before any file is created in
+ * it; `persist` fsyncs each file, then each directory they are in; only then may a database row
+ * name the blob. A crash before that leaves a file no row names, which nothing ever reads.
  *
  * System calls: fsyncs always run in the thread pool (they wait for the disk). The others (open,
  * write into the page cache, close, mkdir) take microseconds, and are made synchronously while
@@ -137,45 +137,26 @@ export class BlobStore {
   /** Random per store (other processes write into the same directories), then counted: no random bytes per message. */
   private readonly prefix = randomBytes(8).toString('hex');
   private count = 0;
-  /** The day whose directory is being made or exists (made here or found): concurrent creates wait for the same mkdir. */
+  /** The day whose directory is being made ready or is ready: concurrent creates wait for the same mkdir and fsync. */
   private dayDir: { day: string; ready: Promise<void> } | null = null;
-  /**
-   * Directories this store created, until the root's fsync that makes their entries durable has
-   * succeeded: a blob inside one may not be named by a row before that (see persist).
-   */
-  private readonly newDirs = new Map<string, Promise<void>>();
 
+  /**
+   * Makes the day's directory, or finds it, then fsyncs the root so that the directory's entry is
+   * durable before any file in it is created (so before any row can name one). Once a day per
+   * process, whether this process made the directory or another one did an instant ago and has
+   * not synced the root yet.
+   */
   private async makeDayDir(day: string): Promise<void> {
     const dir = path.join(this.root, day);
     try {
       if (this.syncCalls) this.timed(() => fs.mkdirSync(dir));
       else await mkdir(dir);
-      this.newDirs.set(dir, this.rootSynced());
     } catch (err) {
-      // Made already (by this store on an earlier day switch back, or by another process).
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new MailError({ message: `could not create ${dir} for message files`, cause: err });
     }
-  }
-
-  /** fsync of the root, started now and awaited by persist (dirEntryDurable). */
-  private rootSynced(): Promise<void> {
-    const synced = this.syncDir(this.root);
-    // Its failure is reported where it is awaited (persist); this only keeps it from counting as unhandled.
-    synced.catch(() => undefined);
-    return synced;
-  }
-
-  /** Waits until the entry of `dir` in the root is durable, if this store created `dir`; tries the fsync again after a failure. */
-  private async dirEntryDurable(dir: string): Promise<void> {
-    const pending = this.newDirs.get(dir);
-    if (!pending) return;
-    try {
-      await pending;
-      if (this.newDirs.get(dir) === pending) this.newDirs.delete(dir);
-    } catch (err) {
-      if (this.newDirs.get(dir) === pending) this.newDirs.set(dir, this.rootSynced());
-      throw err;
-    }
+    await this.syncDir(this.root).catch((err: unknown) => {
+      throw new MailError({ message: `could not make ${dir} durable (fsync of ${this.root})`, cause: err });
+    });
   }
 
   /**
@@ -191,7 +172,7 @@ export class BlobStore {
       const failed = synced.find((p) => p.status === 'rejected');
       if (failed) throw failed.reason;
       const dirs = new Set(writers.map((w) => path.dirname(w.file)));
-      await Promise.all([...dirs].map(async (d) => Promise.all([this.syncDir(d), this.dirEntryDurable(d)])));
+      await Promise.all([...dirs].map((d) => this.syncDir(d)));
     } catch (err) {
       // Removing them must not hide why storing failed.
       await Promise.all(writers.map((w) => rm(w.file, { force: true }).catch(() => undefined)));
