@@ -248,4 +248,9 @@ export const migrations: string[] = [
   `
   CREATE INDEX IF NOT EXISTS deliveries_outcome_at ON deliveries (outcome, at);
   `,
+  // Resend checks ask "is this spool entry recorded already?" (every submission, and the spool
+  // runner for each leftover): by spool_id, which the key index does not cover.
+  `
+  CREATE INDEX IF NOT EXISTS submissions_spool ON submissions (spool_id);
+  `,
 ];
