@@ -95,6 +95,9 @@ export async function claimSpooledSubmission(store: Store, blobs: BlobStore, spo
   const entry = await store.spool.get(spoolId);
   const user = entry?.source.kind === 'submission' ? entry.source.detail?.['user'] : undefined;
   if (!entry || entry.state !== 'pending' || typeof user !== 'string') return null;
+  // A leftover still pending after its check (its delivery keeps failing) is asked about on every
+  // spool pass: answered from the ledger, without reading its header and hashing its file again.
+  if (await store.submissions.recorded(spoolId)) return null;
   const messageId = await spooledMessageId(blobs, entry);
   if (!messageId) return null;
   const routing = entry.routing as { recipients?: string[] };

@@ -334,6 +334,8 @@ export interface SubmissionStore {
    * submission for `spoolId` and returns null. An entry already recorded is answered null again.
    */
   claim(key: SubmissionKey, spoolId: number, at: number, windowStart: number): Promise<{ spoolId: number; at: number } | null>;
+  /** Whether `spoolId` was recorded by an earlier claim (so its key need not be worked out again). */
+  recorded(spoolId: number): Promise<boolean>;
 }
 
 export interface UserStore {

@@ -3,11 +3,12 @@
  * after the final dot (the client never saw the 250). Each recipient gets exactly one copy.
  */
 import assert from 'node:assert/strict';
+import { rename } from 'node:fs/promises';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { drainSpool } from '../../src/pipeline/spool-runner.js';
-import { leftoverResendCheck } from '../../src/smtp/resend.js';
+import { claimSpooledSubmission, leftoverResendCheck } from '../../src/smtp/resend.js';
 import { inbox, smtpHarness, type SmtpHarness } from './harness.js';
 
 /** A minimal SMTP client over a raw socket: one command, one (possibly multi-line) reply. */
@@ -119,6 +120,28 @@ describe('idempotent submission', () => {
       assert.deepEqual(await h.ctx.store.spool.pending(Date.now() + 1e12, 0, 10), [], 'nothing left in the spool');
     });
   }
+
+  it('a leftover already checked is answered from the ledger on later spool passes, without reading its file again', async () => {
+    const msg = Buffer.from('From: Bob <bob@example.test>\r\nTo: jane@example.test\r\nSubject: Stuck\r\nMessage-ID: <stuck@example.test>\r\n\r\nStill pending.\r\n');
+    const spoolId = await h.ctx.pipeline.accept({
+      source: { kind: 'submission', name: 'outlook.client.test [127.0.0.1]', detail: { user: 'bob' }, envelopeFrom: 'bob@example.test' },
+      routing: { mode: 'envelope', recipients: ['jane@example.test'] },
+      content: [msg],
+    });
+    const hours = (await h.ctx.store.config.settings()).smtp.resendWindowHours;
+    assert.equal(await claimSpooledSubmission(h.ctx.store, h.ctx.blobs, spoolId, hours), null, 'first check: recorded');
+    assert.equal(await h.ctx.store.submissions.recorded(spoolId), true);
+    // Its delivery keeps failing, so it stays pending and the next pass asks again: with its file
+    // gone, any read of it would throw.
+    const entry = (await h.ctx.store.spool.get(spoolId))!;
+    await rename(h.ctx.blobs.pathOf(entry.blob), `${h.ctx.blobs.pathOf(entry.blob)}.away`);
+    try {
+      assert.equal(await claimSpooledSubmission(h.ctx.store, h.ctx.blobs, spoolId, hours), null);
+    } finally {
+      await rename(`${h.ctx.blobs.pathOf(entry.blob)}.away`, h.ctx.blobs.pathOf(entry.blob));
+    }
+    await h.ctx.pipeline.process(spoolId);
+  });
 
   it('delivers again when the same Message-ID comes with different content or recipients', async () => {
     const base = 'From: bob@example.test\r\nTo: jane@example.test\r\nSubject: s\r\nMessage-ID: <same-id@example.test>\r\n\r\n';

@@ -9,7 +9,7 @@ export class SqliteSubmissionStore implements SubmissionStore {
     const db = this.db;
     const run = db.transaction(() => {
       // Claimed before (the spool runner re-checks leftovers): this entry is the recorded one.
-      if (db.prepare('SELECT 1 FROM submissions WHERE spool_id = ?').get(spoolId)) return null;
+      if (this.isRecorded(spoolId)) return null;
       const earlier = db
         .prepare(
           `SELECT spool_id AS spoolId, at FROM submissions
@@ -36,5 +36,13 @@ export class SqliteSubmissionStore implements SubmissionStore {
     });
     // IMMEDIATE: two connections resending at once cannot both find "nothing yet".
     return run.immediate();
+  }
+
+  async recorded(spoolId: number): Promise<boolean> {
+    return this.isRecorded(spoolId);
+  }
+
+  private isRecorded(spoolId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM submissions WHERE spool_id = ?').get(spoolId) !== undefined;
   }
 }
