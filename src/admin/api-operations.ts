@@ -8,13 +8,8 @@ import { runDoctor } from '../diagnose/doctor.js';
 import { diagnoseHeldCopy } from '../diagnose/gather.js';
 import { releaseHeldCopy } from '../pipeline/held-release.js';
 import type { AdminContext } from './app.js';
+import { parseId, type IdParams as Id } from './route-id.js';
 
-type Id = { Params: { id: string } };
-
-const parseId = (raw: string): number | null => {
-  const id = Number(raw);
-  return Number.isInteger(id) && id > 0 ? id : null;
-};
 const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: 'not_found', message });
 
 export function registerOperationsApi(app: FastifyInstance, ctx: AdminContext): void {

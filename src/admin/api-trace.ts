@@ -7,15 +7,16 @@ import { searchTrace, traceMessage, traceSearch } from '../diagnose/trace.js';
 import type { AdminContext } from './app.js';
 import { readLog } from './log-reader.js';
 import { logFilter, type LogQuery } from './pages/logs.js';
+import { parseId, type IdParams } from './route-id.js';
 
 export function registerTraceApi(app: FastifyInstance, ctx: AdminContext): void {
   app.get<{ Querystring: { q?: string; field?: string } }>('/api/trace', async (req) => ({
     messages: await searchTrace(ctx.store, traceSearch(req.query.q, req.query.field)),
   }));
 
-  app.get<{ Params: { id: string } }>('/api/trace/:id', async (req, reply) => {
-    const id = Number(req.params.id);
-    const trace = Number.isInteger(id) && id > 0 ? await traceMessage(ctx.store, id) : undefined;
+  app.get<IdParams>('/api/trace/:id', async (req, reply) => {
+    const id = parseId(req.params.id);
+    const trace = id === null ? undefined : await traceMessage(ctx.store, id);
     if (!trace) return reply.code(404).send({ error: 'not_found', message: `no message #${req.params.id}` });
     return trace;
   });

@@ -4,8 +4,7 @@ import { diagnoseHeldCopy } from '../../diagnose/gather.js';
 import { releaseHeldCopy } from '../../pipeline/held-release.js';
 import type { AdminContext } from '../app.js';
 import { redirectWithFlash, renderPage } from '../render.js';
-
-type Id = { Params: { id: string } };
+import { parseId, type IdParams as Id } from '../route-id.js';
 
 export function registerDuplicatePages(app: FastifyInstance, ctx: AdminContext): void {
   app.get('/duplicates', async (req, reply) => {
@@ -24,16 +23,16 @@ export function registerDuplicatePages(app: FastifyInstance, ctx: AdminContext):
 
   // Why it was held: the same diagnosis as `postroom diagnose`, against the copy it was matched to.
   app.get<Id>('/duplicates/:id/diagnose', async (req, reply) => {
-    const id = Number(req.params.id);
-    const held = Number.isInteger(id) && id > 0 ? await ctx.store.held.get(id) : undefined;
+    const id = parseId(req.params.id);
+    const held = id === null ? undefined : await ctx.store.held.get(id);
     const d = held && (await diagnoseHeldCopy(ctx.store, ctx.blobs, held));
     if (!held || !d) return redirectWithFlash(reply, '/duplicates', { kind: 'error', text: `No held copy #${req.params.id}: it was released or expired meanwhile.` });
     return renderPage(req, reply, 'duplicate-diagnosis', { title: `Why #${id} was held`, id, user: held.user, ingestId: held.ingestId, d });
   });
 
   app.post<Id>('/duplicates/:id/release', async (req, reply) => {
-    const id = Number(req.params.id);
-    const r = Number.isInteger(id) && id > 0 ? await releaseHeldCopy(ctx.store, ctx.log, id, `admin (${req.admin!.user})`) : undefined;
+    const id = parseId(req.params.id);
+    const r = id !== null ? await releaseHeldCopy(ctx.store, ctx.log, id, `admin (${req.admin!.user})`) : undefined;
     if (!r) return redirectWithFlash(reply, '/duplicates', { kind: 'error', text: `No held copy #${req.params.id}: it was released or expired meanwhile.` });
     return redirectWithFlash(reply, '/duplicates', { kind: 'ok', text: `Released #${id} to ${r.held.user}'s INBOX as UID ${r.uid}: ${r.held.subject ?? '(no subject)'}` });
   });

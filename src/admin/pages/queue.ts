@@ -2,13 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from '../app.js';
 import { redirectWithFlash, renderPage } from '../render.js';
+import { parseId, type IdParams as Id } from '../route-id.js';
 
-type Id = { Params: { id: string } };
-
-const parseId = (raw: string): number | null => {
-  const id = Number(raw);
-  return Number.isInteger(id) && id > 0 ? id : null;
-};
 
 export function registerQueuePages(app: FastifyInstance, ctx: AdminContext): void {
   app.get('/queue', async (req, reply) => renderPage(req, reply, 'queue', { title: 'Outbound queue', rows: await ctx.store.outbound.list() }));

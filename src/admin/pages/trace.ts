@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { searchTrace, traceMessage, traceSearch, TRACE_DAYS } from '../../diagnose/trace.js';
 import type { AdminContext } from '../app.js';
 import { renderPage } from '../render.js';
+import { parseId, type IdParams } from '../route-id.js';
 
 type Query = { Querystring: { q?: string; field?: string } };
 
@@ -22,9 +23,9 @@ export function registerTracePages(app: FastifyInstance, ctx: AdminContext): voi
     });
   });
 
-  app.get<{ Params: { id: string } }>('/trace/:id', async (req, reply) => {
-    const id = Number(req.params.id);
-    const trace = Number.isInteger(id) && id > 0 ? await traceMessage(ctx.store, id) : undefined;
+  app.get<IdParams>('/trace/:id', async (req, reply) => {
+    const id = parseId(req.params.id);
+    const trace = id === null ? undefined : await traceMessage(ctx.store, id);
     if (!trace) return renderPage(req, reply, 'error', { title: 'Not found', message: `There is no message #${req.params.id}.` }, 404);
     return renderPage(req, reply, 'trace-message', { title: `Message #${id}`, trace });
   });
