@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { runDoctor } from '../diagnose/doctor.js';
 import { diagnoseHeldCopy } from '../diagnose/gather.js';
+import { heldExpiresAt } from '../pipeline/held-expiry.js';
 import { releaseHeldCopy } from '../pipeline/held-release.js';
 import type { AdminContext } from './app.js';
 import { parseId, type IdParams as Id } from './route-id.js';
@@ -18,7 +19,13 @@ export function registerOperationsApi(app: FastifyInstance, ctx: AdminContext): 
   app.get<{ Querystring: { user?: string } }>('/api/duplicates', async (req) => {
     const [held, settings] = await Promise.all([store.held.list(req.query.user || undefined), store.config.settings()]);
     const { heldDays } = settings.duplicates;
-    return { heldDays, held: held.map((h) => ({ ...h, heldAt: new Date(h.heldAt).toISOString(), expiresAt: heldDays > 0 ? new Date(h.heldAt + heldDays * 86_400_000).toISOString() : null })) };
+    return {
+      heldDays,
+      held: held.map((h) => {
+        const expiresAt = heldExpiresAt(h.heldAt, heldDays);
+        return { ...h, heldAt: new Date(h.heldAt).toISOString(), expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() };
+      }),
+    };
   });
   app.get<Id>('/api/duplicates/:id/diagnose', async (req, reply) => {
     const id = parseId(req.params.id);

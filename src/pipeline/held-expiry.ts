@@ -11,6 +11,11 @@ import type { HeldCopy, Store } from '../store/interfaces.js';
 
 const DAY_MS = 86_400_000;
 
+/** When a copy held at `heldAt` expires (what the pages, the API and the CLI show); null with `heldDays: 0` (kept for ever). */
+export function heldExpiresAt(heldAt: number, heldDays: number): number | null {
+  return heldDays > 0 ? heldAt + heldDays * DAY_MS : null;
+}
+
 /** One pass: expires what has been held longer than `heldDays`. Returns the expired copies. */
 export async function expireHeldCopies(store: Store, log: Logger, actor: string, now = Date.now()): Promise<HeldCopy[]> {
   const { heldDays } = (await store.config.settings()).duplicates;

@@ -1,6 +1,7 @@
 /** Possible duplicates: the copies held per user with why each was held, their diagnosis, and Release (to the INBOX). */
 import type { FastifyInstance } from 'fastify';
 import { diagnoseHeldCopy } from '../../diagnose/gather.js';
+import { heldExpiresAt } from '../../pipeline/held-expiry.js';
 import { releaseHeldCopy } from '../../pipeline/held-release.js';
 import type { AdminContext } from '../app.js';
 import { redirectWithFlash, renderPage } from '../render.js';
@@ -16,7 +17,7 @@ export function registerDuplicatePages(app: FastifyInstance, ctx: AdminContext):
     return renderPage(req, reply, 'duplicates', {
       title: 'Possible duplicates',
       count: held.length,
-      users: [...users].map(([user, copies]) => ({ user, copies: copies.map((h) => ({ ...h, expiresAt: heldDays > 0 ? h.heldAt + heldDays * 86_400_000 : null })) })),
+      users: [...users].map(([user, copies]) => ({ user, copies: copies.map((h) => ({ ...h, expiresAt: heldExpiresAt(h.heldAt, heldDays) })) })),
       heldDays,
     });
   });

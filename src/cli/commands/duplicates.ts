@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { heldExpiresAt } from '../../pipeline/held-expiry.js';
 import { releaseHeldCopy } from '../../pipeline/held-release.js';
 import type { HeldCopy } from '../../store/interfaces.js';
 import { print, withData } from '../context.js';
@@ -37,7 +38,8 @@ export function registerDuplicates(program: Command): void {
         if (held.length === 0) return print(user ? `${user} has no held copies.` : 'No held copies.');
         const { heldDays } = (await ctx.store.config.settings()).duplicates;
         for (const h of held) {
-          const expires = heldDays > 0 ? `expires ${when(h.heldAt + heldDays * 86_400_000).slice(0, 10)}` : 'kept until released';
+          const expiresAt = heldExpiresAt(h.heldAt, heldDays);
+          const expires = expiresAt === null ? 'kept until released' : `expires ${when(expiresAt).slice(0, 10)}`;
           print(`#${h.deliveryId}\t${h.user}\tuid ${h.uid}\t${when(h.heldAt)}\t${h.from ?? '(no sender)'}\t${h.subject ?? '(no subject)'}\t(${expires})`);
         }
         print(`${held.length} held cop${held.length === 1 ? 'y' : 'ies'}. "postroom duplicates show ID" says why; "postroom duplicates release ID" moves one to the INBOX.`);
