@@ -17,14 +17,13 @@ export class MessageScanner {
   private headerLength = 0;
   private inHeader = true;
   private header: Buffer | null = null;
-  private readonly body = new BodyHasher();
+  private body = new BodyHasher(false);
   private size = 0;
+  /** Bare LFs before the body (the hasher counts the body's). */
   private bareLf = 0;
-  private lastByte = -1;
 
   update(chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.countWire(chunk);
     this.size += chunk.length;
     if (!this.inHeader) {
       this.body.update(chunk);
@@ -37,39 +36,35 @@ export class MessageScanner {
     this.headerChunks = [all];
     const end = findHeaderEnd(all, searchFrom);
     if (end) {
-      this.finishHeader(all.subarray(0, end.headerEnd), all.subarray(end.bodyStart));
+      this.finishHeader(all, end.headerEnd, end.bodyStart);
     } else if (this.headerLength > MAX_HEADER_BYTES) {
       // No end of header in sight: parse what we have, hash the rest as body.
-      this.finishHeader(all.subarray(0, MAX_HEADER_BYTES), all.subarray(MAX_HEADER_BYTES));
+      this.finishHeader(all, MAX_HEADER_BYTES, MAX_HEADER_BYTES);
     }
   }
 
-  private finishHeader(header: Buffer, rest: Buffer): void {
-    this.header = Buffer.from(header);
+  /**
+   * The header is `all[0, headerEnd)`; the body (hashed, and counted for bare LFs by the hasher)
+   * starts at `bodyStart`. The bytes before it are counted here, once: the body, most of the
+   * bytes, is looked at only once per line (by the hasher), not once more to count.
+   */
+  private finishHeader(all: Buffer, headerEnd: number, bodyStart: number): void {
+    this.header = Buffer.from(all.subarray(0, headerEnd));
     this.headerChunks = [];
     this.inHeader = false;
-    this.body.update(rest);
-  }
-
-  private countWire(chunk: Buffer): void {
-    let i = chunk.indexOf(LF);
-    while (i !== -1) {
-      const prev = i === 0 ? this.lastByte : chunk[i - 1];
-      if (prev !== CR) this.bareLf++;
-      i = chunk.indexOf(LF, i + 1);
-    }
-    this.lastByte = chunk[chunk.length - 1]!;
+    this.bareLf += countBareLf(all.subarray(0, bodyStart));
+    this.body = new BodyHasher(bodyStart > 0 && all[bodyStart - 1] === CR);
+    this.body.update(all.subarray(bodyStart));
   }
 
   /** Ends the scan. A message that never had a blank line is all header. */
   finish(): { header: Buffer; bodyHash: string; size: number; wireSize: number } {
     if (this.inHeader) {
       const all = Buffer.concat(this.headerChunks);
-      this.header = all.subarray(0, MAX_HEADER_BYTES);
-      this.body.update(all.subarray(MAX_HEADER_BYTES));
-      this.inHeader = false;
+      const cut = Math.min(all.length, MAX_HEADER_BYTES);
+      this.finishHeader(all, cut, cut);
     }
-    return { header: this.header ?? Buffer.alloc(0), bodyHash: this.body.digest(), size: this.size, wireSize: this.size + this.bareLf };
+    return { header: this.header ?? Buffer.alloc(0), bodyHash: this.body.digest(), size: this.size, wireSize: this.size + this.bareLf + this.body.bareLf };
   }
 }
 
@@ -88,6 +83,13 @@ function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; bodyStar
   return null;
 }
 
+/** LFs in `buf` not preceded by CR (its first byte counts as one after a line start). */
+function countBareLf(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, i + 1)) if (i === 0 || buf[i - 1] !== CR) n++;
+  return n;
+}
+
 /** Normalized bytes of the chunk being hashed, shared by every BodyHasher: `update` uses it synchronously. */
 let scratch = Buffer.alloc(0);
 
@@ -99,6 +101,11 @@ class BodyHasher {
   private readonly hash = createHash('sha256');
   private pendingCr = false;
   private pendingNewlines = 0;
+  /** LFs not preceded by CR: each takes one more octet on the wire (sent as CRLF). */
+  bareLf = 0;
+
+  /** `afterCr`: the byte before the body was a CR (a header cut at MAX_HEADER_BYTES), so an LF first is not bare. */
+  constructor(private afterCr: boolean) {}
 
   update(chunk: Buffer): void {
     const n = chunk.length;
@@ -111,31 +118,35 @@ class BodyHasher {
       if (chunk[0] !== LF) out[base++] = CR;
     }
     // The chunk is copied once, then the gap left by each CRLF's CR is closed in place
-    // (copyWithin): no Buffer object per line, which cost more than the hashing itself.
+    // (copyWithin): no Buffer object per line, which cost more than the hashing itself. One
+    // search per line (for its LF) serves both the normalization and the count of bare LFs.
     out.set(chunk, base);
     let w = base; // end of the normalized bytes
     let seg = base; // start of the bytes not yet moved down to w
-    let pos = 0;
-    for (let cr = chunk.indexOf(CR); cr !== -1; cr = chunk.indexOf(CR, pos)) {
-      if (cr === n - 1) {
-        // A CR at the end of the chunk: the next chunk tells whether it is a line end.
-        out.copyWithin(w, seg, base + cr);
-        w += base + cr - seg;
-        seg = base + n;
-        this.pendingCr = true;
-        break;
+    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
+      if (lf === 0) {
+        // After a CR that ended the previous chunk (held back above, or before the body): a CRLF.
+        if (!this.afterCr) this.bareLf++;
+      } else if (chunk[lf - 1] !== CR) {
+        this.bareLf++;
+      } else {
+        // CRLF: drop the CR. A CR not followed by LF is content.
+        const cr = base + lf - 1;
+        out.copyWithin(w, seg, cr);
+        w += cr - seg;
+        seg = cr + 1;
       }
-      // CRLF: drop the CR. A CR not followed by LF is content.
-      if (chunk[cr + 1] === LF) {
-        out.copyWithin(w, seg, base + cr);
-        w += base + cr - seg;
-        seg = base + cr + 1;
-      }
-      pos = cr + 1;
     }
-    if (seg < base + n) {
-      out.copyWithin(w, seg, base + n);
-      w += base + n - seg;
+    let end = base + n;
+    this.afterCr = chunk[n - 1] === CR;
+    if (this.afterCr) {
+      // A CR at the end of the chunk: the next chunk tells whether it is a line end.
+      end--;
+      this.pendingCr = true;
+    }
+    if (seg < end) {
+      out.copyWithin(w, seg, end);
+      w += end - seg;
     }
     this.emit(out.subarray(0, w));
   }

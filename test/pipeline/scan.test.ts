@@ -9,6 +9,13 @@ function scan(chunks: Buffer[]) {
   return s.finish();
 }
 
+/** The reference count of LFs not preceded by CR, byte by byte. */
+function countBare(buf: Buffer): number {
+  let n = 0;
+  for (let i = 0; i < buf.length; i++) if (buf[i] === 10 && (i === 0 || buf[i - 1] !== 13)) n++;
+  return n;
+}
+
 function splitAt(buf: Buffer, offsets: number[]): Buffer[] {
   const out: Buffer[] = [];
   let prev = 0;
@@ -83,6 +90,16 @@ describe('MessageScanner', () => {
     assert.equal(r.size, huge.length);
   });
 
+  it('counts a CRLF cut by the header limit (CR last in the header, LF first in the body) as no bare LF', () => {
+    // No blank line: the header is cut at the limit, right between a CR and its LF.
+    const message = Buffer.from(`X: ${'a'.repeat(MAX_HEADER_BYTES - 4)}\r\n${'b\r\n'.repeat(100)}`);
+    assert.equal(message[MAX_HEADER_BYTES - 1], 13);
+    assert.equal(message[MAX_HEADER_BYTES], 10);
+    for (const chunks of [[message], splitAt(message, [MAX_HEADER_BYTES]), splitAt(message, [65536, MAX_HEADER_BYTES + 1])]) {
+      assert.equal(scan(chunks).wireSize, message.length + countBare(message));
+    }
+  });
+
   it('hashes the same normalized body whatever the chunking (random bodies of CR, LF, CRLF runs and text)', () => {
     // The reference, on the whole body at once: CRLF read as LF, trailing line breaks dropped; a
     // body ending in a lone CR keeps that CR after the dropped line breaks (as the hash always has:
@@ -102,6 +119,8 @@ describe('MessageScanner', () => {
       const cuts = [...new Set(Array.from({ length: rand(8) }, () => rand(message.length + 1)))].sort((a, b) => a - b);
       const r = scan(splitAt(message, cuts));
       assert.equal(r.bodyHash, reference(message.subarray(message.indexOf('\r\n\r\n') + 4)), `round ${round}, body ${JSON.stringify(body)}, cuts ${cuts.join(',')}`);
+      // Wire size: every LF not preceded by CR takes one more octet (sent as CRLF).
+      assert.equal(r.wireSize, message.length + countBare(message), `round ${round}: wire size`);
     }
   });
 });
