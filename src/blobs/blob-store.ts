@@ -11,7 +11,15 @@
  * journal syncs a new file's parent with it). Written straight into the day's directory, a batch of
  * files shares one directory fsync. What content addressing bought, one file for identical bytes
  * stored twice, is rare here: a message for many recipients is one ingest, one blob, already.
- * Blobs stored the old way keep their ids and paths: `pathOf` reads both.
+ * Blobs stored the old way keep their ids and paths: `locate` reads both.
+ *
+ * Batch files: when `persist` is given two or more messages that are still wholly in memory (under
+ * BUFFER_BYTES: most mail), it writes them into ONE file, one after the other, and each message's
+ * id says where it is: `<file id>@<offset>+<length>`. Creating a file costs the file system far
+ * more than writing a small message into it (bench/collect: without a file per small message, a
+ * 5,000-message download took 6.2 s instead of 7.3 s, 4.9 instead of 6.5); a collector's batch of 32 is then one
+ * open, one write and one fsync. Readers get a message's place from `locate` (file, offset,
+ * length) or read it through `read`/`readBytes`, which stay inside the message.
  *
  * Durability: the root is fsync'd once a day's directory is there, before any file is created in
  * it; `persist` fsyncs each file, then each directory they are in; only then may a database row
@@ -39,9 +47,12 @@ const writevAsync = promisify(fs.writev);
 const writeAsync = promisify(fs.write);
 const fsyncAsync = promisify(fs.fsync);
 const closeAsync = promisify(fs.close);
+const readAsync = promisify(fs.read);
 
 /** A blob id as this store names them: the day's directory, then the file. */
 const BLOB_ID = /^\d{8}\/\d+-[0-9a-f]{16}-\d+$/;
+/** A message inside a batch file: the file's id, then `@offset+length`. */
+const PACKED_BLOB_ID = /^(\d{8}\/\d+-[0-9a-f]{16}-\d+)@(\d+)\+(\d+)$/;
 /** A blob id from before 2026-11-29: the sha256 of its bytes, stored under ab/cd/. */
 const LEGACY_BLOB_ID = /^[0-9a-f]{64}$/;
 
@@ -110,11 +121,22 @@ export class BlobStore {
     }
   }
 
-  /** The file of a blob, by its id (both this store's ids and the content hashes of older stores). */
+  /**
+   * The file of a blob stored in a file of its own (this store's ids and the content hashes of older
+   * stores). A message in a batch file has none: use `locate`.
+   */
   pathOf(id: string): string {
     if (BLOB_ID.test(id)) return path.join(this.root, id);
     if (LEGACY_BLOB_ID.test(id)) return path.join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+    if (PACKED_BLOB_ID.test(id)) throw new MailError({ message: `message ${id} is stored in a batch file, not a file of its own (BlobStore.locate gives its place)`, temporary: false });
     throw new MailError({ message: `not a message file id: ${JSON.stringify(id)}`, temporary: false });
+  }
+
+  /** Where a blob's bytes are: its file, from `offset`, `length` octets (null: to the end of the file). */
+  locate(id: string): BlobLocation {
+    const packed = PACKED_BLOB_ID.exec(id);
+    if (packed) return { path: path.join(this.root, packed[1]!), offset: Number(packed[2]), length: Number(packed[3]) };
+    return { path: this.pathOf(id), offset: 0, length: null };
   }
 
   /** Starts writing a new blob. Write chunks in order, then `commit()` (or `abort()`). */
@@ -166,19 +188,39 @@ export class BlobStore {
    * order. On failure none of them may be relied on; their files are removed.
    */
   async persist(writers: BlobWriter[]): Promise<string[]> {
-    const ids = writers.map((w) => w.seal());
+    for (const w of writers) w.seal();
+    const small = writers.filter((w) => w.inMemory);
+    const batchFile = small.length >= 2 ? this.batchFile(small) : null;
+    const files = batchFile ? [...writers.filter((w) => !w.packed), batchFile] : writers;
     try {
-      const synced = await Promise.allSettled(writers.map((w) => w.sync()));
+      const synced = await Promise.allSettled(files.map((w) => w.sync()));
       const failed = synced.find((p) => p.status === 'rejected');
       if (failed) throw failed.reason;
-      const dirs = new Set(writers.map((w) => path.dirname(w.file)));
+      const dirs = new Set(files.map((w) => path.dirname(w.file)));
       await Promise.all([...dirs].map((d) => this.syncDir(d)));
     } catch (err) {
       // Removing them must not hide why storing failed.
-      await Promise.all(writers.map((w) => rm(w.file, { force: true }).catch(() => undefined)));
+      await Promise.all(files.map((w) => rm(w.file, { force: true }).catch(() => undefined)));
       throw new MailError({ message: `could not store ${writers.length} message file(s) in ${this.root}`, cause: err });
     }
-    return ids;
+    return writers.map((w) => w.id);
+  }
+
+  /**
+   * One writer for the bytes of several messages still in memory, one after the other, in the file
+   * the first of them would have had; each message is given its place in it (see the file's comment).
+   */
+  private batchFile(members: BlobWriter[]): BlobWriter {
+    const first = members[0]!;
+    const file = new BlobWriter(this, first.fileId, first.file);
+    const batch = { file: first.file, unused: members.length };
+    let offset = 0;
+    for (const m of members) {
+      const length = m.size;
+      file.append(m.packInto(batch, `${first.fileId}@${offset}+${length}`));
+      offset += length;
+    }
+    return file;
   }
 
   /** fsync of a directory: its new entries made durable. */
@@ -192,13 +234,41 @@ export class BlobStore {
     }
   }
 
+  /** A blob's bytes, or those from `start` to `end` (inclusive, as fs.createReadStream counts). */
   read(id: string, range?: { start: number; end?: number }): ReadStream {
-    return createReadStream(this.pathOf(id), range);
+    const at = this.locate(id);
+    const start = at.offset + (range?.start ?? 0);
+    const last = at.length === null ? undefined : at.offset + at.length - 1;
+    const end = range?.end !== undefined ? at.offset + range.end : last;
+    return createReadStream(at.path, { start, ...(end !== undefined ? { end: last !== undefined ? Math.min(end, last) : end } : {}) });
+  }
+
+  /** Up to `length` bytes of a blob from `start` (fewer at its end), in one read. */
+  async readBytes(id: string, start: number, length: number): Promise<Buffer> {
+    const at = this.locate(id);
+    const n = Math.max(0, at.length === null ? length : Math.min(length, at.length - start));
+    const fd = await openAsync(at.path, 'r');
+    try {
+      const buf = Buffer.alloc(n);
+      const bytesRead = n > 0 ? (await readAsync(fd, buf, 0, n, at.offset + start)).bytesRead : 0;
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await closeAsync(fd);
+    }
   }
 
   async size(id: string): Promise<number> {
-    return (await stat(this.pathOf(id))).size;
+    const at = this.locate(id);
+    return at.length ?? (await stat(at.path)).size;
   }
+}
+
+/** Where a blob's bytes are (see BlobStore.locate). */
+export interface BlobLocation {
+  path: string;
+  offset: number;
+  /** Null for a blob that is its whole file. */
+  length: number | null;
 }
 
 /**
@@ -224,16 +294,52 @@ export class BlobWriter {
   /** Pieces written through the pool and not yet awaited, oldest first. */
   private writes: Array<Promise<void>> = [];
 
+  /** Set when `persist` wrote this blob into a batch file: its id there, and that file's count of members not aborted. */
+  private batch: { id: string; file: { file: string; unused: number } } | null = null;
+
   constructor(
     private readonly store: BlobStore,
-    /** The blob's id (what the database stores). */
-    readonly id: string,
+    /** @internal the id of the file this writer would create */
+    readonly fileId: string,
     /** @internal its file */
     readonly file: string,
   ) {}
 
+  /** The blob's id (what the database stores): final once `persist` has resolved. */
+  get id(): string {
+    return this.batch?.id ?? this.fileId;
+  }
+
   get size(): number {
     return this.written;
+  }
+
+  /** @internal whether every byte is still in memory (no file yet), so that `persist` may put it into a batch file. */
+  get inMemory(): boolean {
+    return this.fd === null && this.opening === null && this.writes.length === 0 && !this.aborted && this.batch === null && this.written > 0;
+  }
+
+  /** @internal whether it was put into a batch file (it has no file of its own). */
+  get packed(): boolean {
+    return this.batch !== null;
+  }
+
+  /** @internal hands over its bytes, to be written at its place in a batch file (see BlobStore.batchFile). */
+  packInto(file: { file: string; unused: number }, id: string): Buffer[] {
+    this.batch = { id, file };
+    const data = this.buffered;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    return data;
+  }
+
+  /** @internal adds bytes already counted by their own writers (a batch file's), written at `sync`. */
+  append(data: Buffer[]): void {
+    for (const chunk of data) {
+      this.written += chunk.length;
+      this.buffered.push(chunk);
+      this.bufferedBytes += chunk.length;
+    }
   }
 
   async write(chunk: Buffer): Promise<void> {
@@ -295,14 +401,12 @@ export class BlobWriter {
   }
 
   /**
-   * Ends writing without making anything durable yet, and returns the blob's id (again if sealed
-   * already). `BlobStore.persist` then makes several sealed blobs durable together (their fsyncs
-   * overlap).
+   * Ends writing without making anything durable yet. `BlobStore.persist` then makes several
+   * sealed blobs durable together (their fsyncs overlap), and gives their ids.
    */
-  seal(): string {
+  seal(): void {
     if (this.aborted) throw new Error('blob aborted');
     this.done = true;
-    return this.id;
   }
 
   private aborted = false;
@@ -324,8 +428,19 @@ export class BlobWriter {
     }
   }
 
-  /** Removes a blob that was not persisted (sealed or not). */
+  /**
+   * Removes a blob that was not persisted (sealed or not), or that was persisted but will not be
+   * recorded. A blob in a batch file leaves that file to the others in it: the file is removed
+   * when every one of them is aborted.
+   */
   async abort(): Promise<void> {
+    const batch = this.batch;
+    if (batch) {
+      if (this.aborted) return;
+      this.aborted = true;
+      if (--batch.file.unused === 0) await rm(batch.file.file, { force: true }).catch(() => undefined);
+      return;
+    }
     this.done = true;
     this.aborted = true;
     this.buffered = [];

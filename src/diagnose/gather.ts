@@ -3,7 +3,6 @@
  * blob store, or .eml files given on the command line. The only part of src/diagnose that does I/O.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { contentFingerprint, messageIdOf } from '../pipeline/fingerprint.js';
 import { parseHeaderBlock, values } from '../pipeline/header-fields.js';
@@ -21,18 +20,9 @@ export async function diagnoseContext(store: Store): Promise<DiagnoseContext> {
 
 /** The header block at the start of a stored blob (our Received line first). */
 export async function storedHeader(blobs: BlobStore, blob: string): Promise<Buffer> {
-  const fh = await open(blobs.pathOf(blob), 'r');
-  try {
-    const buf = Buffer.alloc(HEADER_READ);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_READ, 0);
-    const data = buf.subarray(0, bytesRead);
-    const m = /\r?\n\r?\n/.exec(data.toString('latin1'));
-    return m ? data.subarray(0, m.index + m[0].length) : data;
-  } catch {
-    return Buffer.alloc(0);
-  } finally {
-    await fh.close();
-  }
+  const data = await blobs.readBytes(blob, 0, HEADER_READ).catch(() => Buffer.alloc(0));
+  const m = /\r?\n\r?\n/.exec(data.toString('latin1'));
+  return m ? data.subarray(0, m.index + m[0].length) : data;
 }
 
 export async function evidenceOf(blobs: BlobStore, s: CopyStory): Promise<CopyEvidence> {

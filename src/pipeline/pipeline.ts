@@ -6,7 +6,6 @@
  *
  * The message is streamed: it is never held whole in memory, however large.
  */
-import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BlobStore, BlobWriter } from '../blobs/blob-store.js';
@@ -72,6 +71,15 @@ export interface DeliveredBlob {
   size: number;
 }
 
+/**
+ * Makes the files of received messages durable and puts each one's final blob id in its spool
+ * entry: `persist` may store several small messages in one batch file, which gives them new ids.
+ */
+async function persistEntries(blobs: BlobStore, received: Array<{ writer: BlobWriter; entry: NewSpoolEntry }>): Promise<void> {
+  const ids = await blobs.persist(received.map((r) => r.writer));
+  received.forEach((r, i) => (r.entry.blob = ids[i]!));
+}
+
 export class Pipeline {
   private readonly deliveredListeners = new Set<(d: DeliveredBlob) => void>();
 
@@ -128,7 +136,8 @@ export class Pipeline {
       receivedAt: now.getTime(),
       source: req.source,
       routing: req.routing,
-      blob: writer.seal(),
+      // Its place once it is durable: `persistFiles` gives the final id (a batch file's, perhaps).
+      blob: writer.fileId,
       size: prefix.length + scan.size,
       wireSize: prefix.length + scan.wireSize,
       headerOffset: prefix.length,
@@ -152,7 +161,7 @@ export class Pipeline {
 
   /** `acceptMany` in two steps, for a caller that overlaps one batch's fsyncs with another's rows: the files made durable... */
   async persistFiles(received: ReceivedMessage[]): Promise<void> {
-    await this.blobs.persist(received.map((r) => r.writer));
+    await persistEntries(this.blobs, received);
   }
 
   /** ...then, once they are, the spool rows (with journal rows) in one transaction. */
@@ -228,7 +237,7 @@ export class Pipeline {
       if (lists.refusedBy.length > 0 && !decision.recipients.has(settings.unknownRecipient) && (await this.store.users.get(settings.unknownRecipient))) {
         decision.recipients.set(settings.unknownRecipient, `post refused by members-only list ${lists.refusedBy.join(', ')}`);
       }
-      await this.blobs.persist(lists.copies.map((c) => c.writer));
+      await persistEntries(this.blobs, lists.copies);
       spawn = lists.copies.map((c) => c.entry);
     }
 
@@ -316,14 +325,6 @@ export class Pipeline {
   }
 
   private async readHeader(blob: string, offset: number, length: number): Promise<Buffer> {
-    if (length === 0) return Buffer.alloc(0);
-    const fh = await open(this.blobs.pathOf(blob), 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      const { bytesRead } = await fh.read(buf, 0, length, offset);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    return length === 0 ? Buffer.alloc(0) : this.blobs.readBytes(blob, offset, length);
   }
 }

@@ -14,7 +14,6 @@
  * A message without Message-ID is never treated as a resend.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { messageIdOf } from '../pipeline/fingerprint.js';
@@ -67,14 +66,7 @@ export function envelopeKey(sender: string, recipients: string[]): string {
 /** The Message-ID of a spooled message, read from its header block in the blob. */
 export async function spooledMessageId(blobs: BlobStore, entry: SpoolEntry): Promise<string | null> {
   if (entry.headerLength === 0) return null;
-  const fh = await open(blobs.pathOf(entry.blob), 'r');
-  try {
-    const buf = Buffer.alloc(entry.headerLength);
-    const { bytesRead } = await fh.read(buf, 0, entry.headerLength, entry.headerOffset);
-    return messageIdOf(parseHeaderBlock(buf.subarray(0, bytesRead)));
-  } finally {
-    await fh.close();
-  }
+  return messageIdOf(parseHeaderBlock(await blobs.readBytes(entry.blob, entry.headerOffset, entry.headerLength)));
 }
 
 export function submissionKey(user: string, messageId: string, contentHash: string, sender: string, recipients: string[]): SubmissionKey {

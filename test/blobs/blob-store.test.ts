@@ -18,6 +18,13 @@ async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>):
   }
 }
 
+/** A blob's bytes, wherever it is stored (its own file or a batch file). */
+const contentOf = async (blobs: BlobStore, id: string) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of blobs.read(id)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+};
+
 const put = async (blobs: BlobStore, parts: string[]) => {
   const w = await blobs.create();
   for (const p of parts) await w.write(Buffer.from(p));
@@ -107,8 +114,8 @@ describe('BlobStore', () => {
       assert.equal(name, w.id);
       assert.deepEqual(await readFile(blobs.pathOf(name!)), big);
       assert.deepEqual(await readFile(blobs.pathOf(name2!)), big2);
-      for (const [i, name] of names.entries()) assert.equal(await readFile(blobs.pathOf(name), 'utf8'), `message ${i}\n`);
-      assert.equal((await filesUnder(dir)).length, 42);
+      for (const [i, name] of names.entries()) assert.equal((await contentOf(blobs, name)).toString(), `message ${i}\n`);
+      assert.equal((await filesUnder(dir)).length, 3, 'the two large ones, and one batch file for the 40 small ones');
     });
   });
 
@@ -132,6 +139,11 @@ describe('BlobStore', () => {
       const small = await blobs.create();
       await small.write(Buffer.from('doomed'));
       await assert.rejects(blobs.persist([small]), (e: unknown) => e instanceof MailError && /could not store 1 message file/.test(e.message) && /ENOTDIR/.test(String((e.cause as Error).message)));
+      // Several small ones (one batch file): the same.
+      const pair = [await blobs.create(), await blobs.create()];
+      for (const w of pair) await w.write(Buffer.from('doomed too'));
+      await assert.rejects(blobs.persist(pair), (e: unknown) => e instanceof MailError && /could not store 2 message file/.test(e.message) && /ENOTDIR/.test(String((e.cause as Error).message)));
+      for (const w of pair) await w.abort();
       // A large one fails on its way (its pieces go through the pool once the open has failed).
       const big = await blobs.create();
       await assert.rejects(async () => {
@@ -152,7 +164,7 @@ describe('BlobStore', () => {
       for (const [i, w] of writers.entries()) await w.write(Buffer.from(`m${i}`));
       const ids = await blobs.persist(writers);
       assert.equal(new Set(ids.map((id) => path.dirname(id))).size, 1);
-      for (const [i, id] of ids.entries()) assert.equal(await readFile(blobs.pathOf(id), 'utf8'), `m${i}`);
+      for (const [i, id] of ids.entries()) assert.equal((await contentOf(blobs, id)).toString(), `m${i}`);
     });
     const dir = await tempDir();
     try {
@@ -186,6 +198,59 @@ describe('BlobStore', () => {
       assert.equal(blobs.syncCalls, false, 'three in a row: the disk is answering, not the cache');
       // Still correct through the pool.
       assert.equal(await readFile(blobs.pathOf(await put(blobs, ['pooled'])), 'utf8'), 'pooled');
+    });
+  });
+  it('stores the small messages of one persist in one batch file, each read back exactly (locate, read, readBytes, size), and a large one in its own file', async () => {
+    await withStore(async (blobs, dir) => {
+      const big = Buffer.alloc(300 * 1024, 'L');
+      const contents = [Buffer.from('first\r\n'), Buffer.from('second message\r\n'), big, Buffer.from('third\r\n')];
+      const writers = [];
+      for (const c of contents) {
+        const w = await blobs.create();
+        await w.write(c.subarray(0, 3));
+        await w.write(c.subarray(3));
+        writers.push(w);
+      }
+      const ids = await blobs.persist(writers);
+      assert.deepEqual(ids, writers.map((w) => w.id));
+      const [a, b, large, c] = ids as [string, string, string, string];
+      assert.match(a, /^\d{8}\/\d+-[0-9a-f]{16}-\d+@0\+7$/);
+      assert.equal(b, `${a.split('@')[0]}@7+16`);
+      assert.equal(c, `${a.split('@')[0]}@23+7`);
+      assert.equal(blobs.pathOf(large), path.join(dir, large), 'a message too large to hold has its own file');
+      assert.deepEqual(await filesUnder(dir), [a.split('@')[0]!, large].sort(), 'one batch file and the large one');
+      for (const [i, id] of ids.entries()) {
+        assert.deepEqual(await contentOf(blobs, id), contents[i], `read ${id}`);
+        assert.equal(await blobs.size(id), contents[i]!.length);
+        assert.deepEqual(await blobs.readBytes(id, 2, 1000), contents[i]!.subarray(2, 1002), 'readBytes stays inside the message');
+      }
+      const ranged: Buffer[] = [];
+      for await (const chunk of blobs.read(b, { start: 7, end: 100 })) ranged.push(chunk as Buffer);
+      assert.equal(Buffer.concat(ranged).toString(), 'message\r\n', 'a range past the end of a message stops at its end');
+      assert.deepEqual(blobs.locate(b), { path: path.join(dir, a.split('@')[0]!), offset: 7, length: 16 });
+      assert.throws(() => blobs.pathOf(b), MailError);
+      // A message persisted alone keeps a file of its own.
+      assert.doesNotMatch(await put(blobs, ['alone']), /@/);
+    });
+  });
+
+  it('removes a batch file only when every message in it is aborted', async () => {
+    await withStore(async (blobs, dir) => {
+      const writers = [];
+      for (const text of ['one', 'two', 'three']) {
+        const w = await blobs.create();
+        await w.write(Buffer.from(text));
+        writers.push(w);
+      }
+      const [first] = await blobs.persist(writers);
+      const file = first!.split('@')[0]!;
+      await writers[0]!.abort();
+      await writers[2]!.abort();
+      await writers[2]!.abort();
+      assert.deepEqual(await filesUnder(dir), [file], 'the second message is still in it');
+      assert.equal((await blobs.readBytes(writers[1]!.id, 0, 100)).toString(), 'two');
+      await writers[1]!.abort();
+      assert.deepEqual(await filesUnder(dir), []);
     });
   });
 });

@@ -37,7 +37,7 @@ export const defaultLimits: ImapLimits = { maxCommand: 64 * 1024, maxAppend: 64 
 export interface ImapDeps {
   users: Pick<UserStore, 'findByLogin'>;
   store: ImapMailboxStore;
-  blobs: Pick<BlobStore, 'read' | 'create' | 'pathOf'>;
+  blobs: Pick<BlobStore, 'read' | 'create' | 'locate'>;
   structures: StructureCache;
   events: MailboxEvents;
   throttle: LoginThrottle;

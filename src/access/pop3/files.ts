@@ -53,12 +53,12 @@ export class SyncReads {
     this.streak = new SlowStreak(slowMs);
   }
 
-  /** Opens `path` and fills `into` from its start, here and now. The caller closes `fd`. */
-  openRead(path: string, into: Buffer): { fd: number; length: number } {
+  /** Opens `path` and fills `into` from `position` (a message's start in its file), here and now. The caller closes `fd`. */
+  openRead(path: string, into: Buffer, position = 0): { fd: number; length: number } {
     const started = performance.now();
     const fd = fs.openSync(path, 'r');
     try {
-      return { fd, length: into.length > 0 ? fs.readSync(fd, into, 0, into.length, 0) : 0 };
+      return { fd, length: into.length > 0 ? fs.readSync(fd, into, 0, into.length, position) : 0 };
     } catch (e) {
       closeQuietly(fd);
       throw e;

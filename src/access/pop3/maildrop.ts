@@ -100,10 +100,11 @@ export class TailCache {
     if (size === 0) return true;
     const hit = this.known.get(blob);
     if (hit !== undefined) return hit;
-    const fd = await openForRead(this.blobs.pathOf(blob));
+    const at = this.blobs.locate(blob);
+    const fd = await openForRead(at.path);
     try {
       const byte = Buffer.alloc(1);
-      await readAt(fd, byte, size - 1);
+      await readAt(fd, byte, at.offset + size - 1);
       const answer = byte[0] === 10;
       if (this.known.size >= this.limit) this.known.clear();
       this.known.set(blob, answer);

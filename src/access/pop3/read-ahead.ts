@@ -16,6 +16,7 @@
  * (DEPTH + 1) × FIRST_CHUNK.
  * Files read ahead and never used (the client DELE'd the message first, or left) are closed.
  */
+import type { BlobLocation } from '../../blobs/blob-store.js';
 import { closeQuietly, openForRead, readAt, SyncReads } from './files.js';
 
 const DEPTH = 16;
@@ -23,13 +24,15 @@ export const FIRST_CHUNK = 64 * 1024;
 
 /**
  * A message file being served: `buffer[0, length)` holds its first octets and, when there are
- * more, `fd` is open to read them. Whoever takes the file closes `fd` and, when `borrowed` (a
- * read-ahead buffer of the shared pool), gives `buffer` back with `giveBack` once it is encoded.
+ * more, `fd` is open to read them (the message starts at `offset` in its file: a batch file holds
+ * several). Whoever takes the file closes `fd` and, when `borrowed` (a read-ahead buffer of the
+ * shared pool), gives `buffer` back with `giveBack` once it is encoded.
  */
 export interface MessageFile {
   buffer: Buffer;
   length: number;
   fd: number | null;
+  offset: number;
   borrowed: boolean;
 }
 
@@ -49,11 +52,11 @@ export function giveBack(buffer: Buffer): void {
 }
 
 /** Opens and reads the start through the thread pool; the file is closed here unless more remains (or on any failure). */
-export async function openMessage(path: string, size: number): Promise<MessageFile> {
-  const fd = await openForRead(path);
+export async function openMessage(at: BlobLocation, size: number): Promise<MessageFile> {
+  const fd = await openForRead(at.path);
   const buffer = borrow();
   try {
-    return started(fd, buffer, size > 0 ? await readAt(fd, firstChunk(buffer, size), 0) : 0, size, true);
+    return started(fd, at.offset, buffer, size > 0 ? await readAt(fd, firstChunk(buffer, size), at.offset) : 0, size, true);
   } catch (e) {
     giveBack(buffer);
     closeQuietly(fd);
@@ -66,11 +69,14 @@ function firstChunk(buffer: Buffer, size: number): Buffer {
 }
 
 /** The file once its first chunk is read: closed at once when that was all of it. */
-function started(fd: number, buffer: Buffer, length: number, size: number, borrowed: boolean): MessageFile {
+function started(fd: number, offset: number, buffer: Buffer, length: number, size: number, borrowed: boolean): MessageFile {
   const whole = length === size;
   if (whole) closeQuietly(fd);
-  return { buffer, length, fd: whole ? null : fd, borrowed };
+  return { buffer, length, fd: whole ? null : fd, offset, borrowed };
 }
+
+/** What the read-ahead map is keyed by: a message's place. */
+const keyOf = (at: BlobLocation) => `${at.offset}@${at.path}`;
 
 export class ReadAhead {
   private readonly reading = new Map<string, Promise<MessageFile>>();
@@ -87,39 +93,43 @@ export class ReadAhead {
     return this.reading.size >= DEPTH;
   }
 
-  /** Starts reading `path` unless reads are synchronous, it is already being read or DEPTH files are in flight. */
-  prefetch(path: string, size: number): void {
-    if (this.sync.fast || this.full || this.reading.has(path)) return;
-    const file = openMessage(path, size);
+  /** Starts reading the message at `at` unless reads are synchronous, it is already being read or DEPTH files are in flight. */
+  prefetch(at: BlobLocation, size: number): void {
+    const key = keyOf(at);
+    if (this.sync.fast || this.full || this.reading.has(key)) return;
+    const file = openMessage(at, size);
     file.catch(() => undefined); // reported when (if) it is taken
-    this.reading.set(path, file);
+    this.reading.set(key, file);
   }
 
   /**
    * The file: read ahead if it was, else read now, synchronously (into `space`, FIRST_CHUNK octets
    * of the caller's) while that is fast. Throws or rejects if it cannot be read.
    */
-  take(path: string, size: number, space: Buffer): MessageFile | Promise<MessageFile> {
-    const ahead = this.reading.get(path);
+  take(at: BlobLocation, size: number, space: Buffer): MessageFile | Promise<MessageFile> {
+    const key = keyOf(at);
+    const ahead = this.reading.get(key);
     if (ahead) {
-      this.reading.delete(path);
+      this.reading.delete(key);
       return ahead;
     }
-    if (!this.sync.fast) return openMessage(path, size);
-    const { fd, length } = this.sync.openRead(path, firstChunk(space, size));
-    return started(fd, space, length, size, false);
+    if (!this.sync.fast) return openMessage(at, size);
+    const { fd, length } = this.sync.openRead(at.path, firstChunk(space, size), at.offset);
+    return started(fd, at.offset, space, length, size, false);
   }
 
-  /** Reads more of a file `take` left open, into `into` at `position`: the octet count (0 at its end). */
-  readMore(fd: number, into: Buffer, position: number): number | Promise<number> {
-    return this.sync.fast ? this.sync.readAt(fd, into, position) : readAt(fd, into, position);
+  /** Reads more of a message `take` left open, into `into` from `position` in the message: the octet count (0 at the file's end). */
+  readMore(file: MessageFile, into: Buffer, position: number): number | Promise<number> {
+    const fd = file.fd!;
+    return this.sync.fast ? this.sync.readAt(fd, into, file.offset + position) : readAt(fd, into, file.offset + position);
   }
 
   /** Drops a file read ahead for a RETR that will not come (DELE got there first): frees its slot. */
-  discard(path: string): void {
-    const ahead = this.reading.get(path);
+  discard(at: BlobLocation): void {
+    const key = keyOf(at);
+    const ahead = this.reading.get(key);
     if (!ahead) return;
-    this.reading.delete(path);
+    this.reading.delete(key);
     void release(ahead);
   }
 

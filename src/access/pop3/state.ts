@@ -35,7 +35,7 @@ export type Phase = SessionState['phase'];
 export interface Pop3Deps {
   users: Pick<UserStore, 'findByLogin'>;
   maildrops: Pop3MaildropStore;
-  blobs: Pick<BlobStore, 'pathOf'>;
+  blobs: Pick<BlobStore, 'locate'>;
   locks: MaildropLocks;
   throttle: LoginThrottle;
   tails: TailCache;

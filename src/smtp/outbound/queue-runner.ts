@@ -6,8 +6,6 @@
  * `outbound.bounceAfterHours`, is bounced to the sender with a DSN. The bounce is made before the
  * rows are marked failed: a crash in between repeats a bounce rather than losing it.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Settings } from '../../config/schema.js';
 import { MailError } from '../../errors.js';
 import type { DataContext } from '../../server/data-dir.js';
@@ -63,7 +61,7 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
 
     if (!settings.relay) return temporary(items, 'no relay (smarthost) configured');
     try {
-      const outcome = await relayMessage(settings.relay, settings.hostname, first.sender, recipients, createReadStream(ctx.blobs.pathOf(first.blob)), first.size);
+      const outcome = await relayMessage(settings.relay, settings.hostname, first.sender, recipients, ctx.blobs.read(first.blob), first.size);
       const accepted = outcome.accepted.flatMap((r) => byRecipient.get(r.toLowerCase()) ?? []);
       if (accepted.length > 0) {
         await ctx.store.outbound.sent(accepted.map((i) => i.id), outcome.response, now);
@@ -137,14 +135,7 @@ function enhancedOf(reply: string, fallback: string): string {
 
 /** The stored message's header block (up to 64 KB), for the DSN's text/rfc822-headers part. */
 async function headerBlock(ctx: DataContext, blob: string): Promise<Buffer> {
-  const fh = await open(ctx.blobs.pathOf(blob), 'r');
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.subarray(0, bytesRead);
-    const end = head.indexOf('\r\n\r\n');
-    return end >= 0 ? head.subarray(0, end + 2) : head;
-  } finally {
-    await fh.close();
-  }
+  const head = await ctx.blobs.readBytes(blob, 0, 64 * 1024);
+  const end = head.indexOf('\r\n\r\n');
+  return end >= 0 ? head.subarray(0, end + 2) : head;
 }

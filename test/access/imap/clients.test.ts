@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
+import { deliverBatch, storedBytes } from '../../helpers/deliver.js';
 import { message } from '../../helpers/messages.js';
 import { nestedMessage } from './fixtures.js';
 import { startImap, type ImapHarness } from './harness.js';
@@ -20,8 +21,8 @@ describe('IMAP with real clients', () => {
   let h: ImapHarness;
   before(async () => {
     h = await startImap();
-    await h.deliver('bob@example.test', message({ subject: 'Quarterly', body: 'line one\nline two\n', eol: '\n' }));
-    await h.deliver('bob@example.test', nestedMessage);
+    // As a collector stores them: both in one batch file, the second from an offset.
+    await deliverBatch(h.ctx.pipeline, 'bob@example.test', [message({ subject: 'Quarterly', body: 'line one\nline two\n', eol: '\n' }), nestedMessage]);
   });
   after(() => h.close());
 
@@ -80,6 +81,27 @@ describe('IMAP with real clients', () => {
     assert.ok(appended && appended.uid === 1);
     const status = await client.status('Junk', { messages: true, unseen: true });
     assert.ok(status && status.messages === 1, JSON.stringify(status));
+    await client.logout();
+  });
+
+  it('imapflow: whole messages stored together in one batch file (as a collector stores them) arrive byte for byte', async () => {
+    // jane's INBOX is empty again (the test above moved its message to Junk). Sizes on both sides
+    // of the server's synchronous read and of 64 KB; every one of them shares the batch file.
+    const batch = [300, 70_000, 5, 110_000, 40].map((n, i) =>
+      message({ to: 'jane@example.test', subject: `Batch ${i}`, messageId: `<batch-${i}@remote.test>`, body: `${'line of the batch\r\n'.repeat(n)}end ${i}\r\n` }),
+    );
+    const blobs = await deliverBatch(h.ctx.pipeline, 'jane@example.test', batch);
+    const client = new ImapFlow({ host: '127.0.0.1', port: h.tlsPort, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'jane', pass: 'janepw' }, logger: false });
+    await client.connect();
+    const lock = await client.getMailboxLock('INBOX');
+    try {
+      const sources: Buffer[] = [];
+      for await (const m of client.fetch('1:*', { source: true })) sources.push(m.source!);
+      assert.equal(sources.length, batch.length);
+      for (const [i, blob] of blobs.entries()) assert.ok(sources[i]!.equals(await storedBytes(h.ctx.blobs, blob)), `message ${i + 1} (${blob})`);
+    } finally {
+      lock.release();
+    }
     await client.logout();
   });
 

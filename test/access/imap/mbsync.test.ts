@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { tempDir } from '../../helpers/context.js';
+import { deliverBatch } from '../../helpers/deliver.js';
 import { message } from '../../helpers/messages.js';
 import { startImap, type ImapHarness } from './harness.js';
 
@@ -25,8 +26,8 @@ describe('IMAP with mbsync', { skip: hasMbsync ? false : 'mbsync (Debian package
   let rc: string;
   before(async () => {
     h = await startImap();
-    await h.deliver('bob@example.test', message({ subject: 'For mbsync', body: 'synced body\n', eol: '\n' }));
-    await h.deliver('bob@example.test', message({ subject: 'Second', messageId: '<second@remote.test>' }));
+    // As a collector stores them: both in one batch file, the second from an offset.
+    await deliverBatch(h.ctx.pipeline, 'bob@example.test', [message({ subject: 'For mbsync', body: 'synced body\n', eol: '\n' }), message({ subject: 'Second', messageId: '<second@remote.test>' })]);
     dir = await tempDir('postroom-mbsync-');
     rc = path.join(dir, 'mbsyncrc');
     await mkdir(path.join(dir, 'mail'));

@@ -13,6 +13,7 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
+import { deliverBatch, storedBytes } from '../../helpers/deliver.js';
 import { RawClient, startPop3, type Pop3Harness } from './harness.js';
 
 const K64 = 64 * 1024;
@@ -125,6 +126,22 @@ for (const disk of ['page cache', 'slow disk'] as const) describe(`POP3 RETR wit
     assert.equal(await c.command('QUIT'), '+OK Bye (0 messages deleted)');
     // Three slow reads in a row, then the session reads through the thread pool (read-ahead.ts).
     if (slow) assert.equal(slow.count(), 3, 'synchronous reads before switching to the thread pool');
+  });
+
+  it('serves messages stored together in one batch file (as a collector stores them) from their offsets, byte for byte', async () => {
+    // Larger than the first read (64 KB) and small enough to share a batch file: the rest of each
+    // is read from its offset, synchronously or (slow disk) through the thread pool.
+    const batch = Array.from({ length: 6 }, (_, i) => tricky(i % 2 ? 700 + i : 90_000 + i * 5_000, i % 3 ? '\n' : '\r\n', `batch-${i}`));
+    const blobs = await deliverBatch(h.ctx.pipeline, 'jane@example.test', batch);
+    const bytes = await Promise.all(blobs.map((b) => storedBytes(h.ctx.blobs, b)));
+    const c = await RawClient.connect(h.port);
+    await c.login('jane', 'janepw');
+    c.socket.write(batch.map((_, i) => `RETR ${i + 1}\r\n`).join(''));
+    for (let i = 0; i < batch.length; i++) {
+      assert.match(await c.line(), /^\+OK \d+ octets$/);
+      assert.ok((await c.multiline()).equals(expectedWire(bytes[i]!)), `batch message ${i + 1}`);
+    }
+    assert.match(await c.command('QUIT'), /^\+OK/);
   });
 
   it('a RETR pipelined behind a DELE of the same message gets -ERR; the next ones arrive whole', async () => {

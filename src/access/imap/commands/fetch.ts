@@ -47,7 +47,7 @@ export const fetch: CommandHandler<Cmd> = {
       // Structures of a new mailbox are computed several at a time (the work is mostly reading).
       const structures: Array<MimePart | null> = new Array<MimePart | null>(found.length).fill(null);
       if (structured) await inParallel(found, 8, async (m, index) => void (structures[index] = await session.deps.structures.get(m.blob, m.size)));
-      const ahead = bodies ? new ReadAhead((b) => session.deps.blobs.pathOf(b), found) : null;
+      const ahead = bodies ? new ReadAhead((b) => session.deps.blobs.locate(b), found) : null;
       const rows = new Map(found.map((m, index) => [m.uid, { m, index }]));
       for (const t of batch) {
         const row = rows.get(t.uid);
@@ -94,7 +94,7 @@ async function sendOne(
 ): Promise<void> {
   const { deps, conn } = session;
   // Read ahead whole (small messages), or read from the file in chunks (each copied into the output before the next).
-  const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : readFileRange(deps.blobs.pathOf(m.blob), start, end));
+  const read = (start: number, end: number) => (bytes ? [bytes.subarray(start, end)] : readFileRange(deps.blobs.locate(m.blob), start, end));
   const readHeader = async (start: number, end: number) => (end > start ? readRange(deps.blobs.read(m.blob, { start, end: end - 1 })) : Buffer.alloc(0));
   const whole: SectionBytes = { kind: 'range', start: 0, end: m.size, wireSize: m.wireSize };
   let text = `* ${seq} FETCH (`;

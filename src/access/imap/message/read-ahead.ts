@@ -7,6 +7,7 @@
  * fast (see ReadAhead), else through the callback `fs` API (pop3/files.ts). `fs/promises` readFile
  * (FileHandle, fstat, read, close) was the largest cost of a FETCH BODY[] walk in the profile.
  */
+import type { BlobLocation } from '../../../blobs/blob-store.js';
 import { closeQuietly, openForRead, readAt, SyncReads } from '../../pop3/files.js';
 
 const WINDOW = 16;
@@ -31,7 +32,7 @@ export class ReadAhead {
   private syncBuffer: Buffer | null = null;
 
   constructor(
-    private readonly pathOf: (blob: string) => string,
+    private readonly locate: (blob: string) => BlobLocation,
     private readonly items: ReadonlyArray<{ blob: string; size: number }>,
   ) {}
 
@@ -58,7 +59,8 @@ export class ReadAhead {
     if (!this.syncBuffer || this.syncBuffer.length < item.size) this.syncBuffer = Buffer.allocUnsafe(Math.max(item.size, 64 * 1024));
     const into = this.syncBuffer.subarray(0, item.size);
     try {
-      const { fd, length } = this.sync.openRead(this.pathOf(item.blob), into);
+      const at = this.locate(item.blob);
+      const { fd, length } = this.sync.openRead(at.path, into, at.offset);
       closeQuietly(fd);
       return length === item.size ? into : null;
     } catch {
@@ -73,15 +75,15 @@ export class ReadAhead {
     if (this.readsSync(item.size)) return; // read when asked for
     if (item.size > READ_AHEAD_MAX || item.size === 0) return void this.started.set(j, Promise.resolve(null));
     // A failed or short read falls back to streaming, which reports the error where it belongs.
-    this.started.set(j, readWhole(this.pathOf(item.blob), item.size).catch(() => null));
+    this.started.set(j, readWhole(this.locate(item.blob), item.size).catch(() => null));
   }
 }
 
-async function readWhole(path: string, size: number): Promise<Buffer | null> {
-  const fd = await openForRead(path);
+async function readWhole(at: BlobLocation, size: number): Promise<Buffer | null> {
+  const fd = await openForRead(at.path);
   try {
     const into = Buffer.allocUnsafe(size);
-    const n = await readAt(fd, into, 0);
+    const n = await readAt(fd, into, at.offset);
     return n === size ? into : null;
   } finally {
     closeQuietly(fd);
@@ -93,17 +95,17 @@ const STREAM_CHUNK = 256 * 1024;
 const spare: Buffer[] = [];
 
 /**
- * Bytes [start, end) of a file, as successive chunks of one reused buffer: each chunk is valid only
+ * Bytes [start, end) of a message (counted from its start in its file), as successive chunks of one reused buffer: each chunk is valid only
  * until the next is asked for (IMAP output copies it). Replaces a ReadStream per large message
  * (its 64 KB reads, stream machinery and, when a FETCH stopped early, an AbortError).
  */
-export async function* readFileRange(path: string, start: number, end: number): AsyncGenerator<Buffer> {
-  const fd = await openForRead(path);
+export async function* readFileRange(file: BlobLocation, start: number, end: number): AsyncGenerator<Buffer> {
+  const fd = await openForRead(file.path);
   const buffer = spare.pop() ?? Buffer.allocUnsafe(STREAM_CHUNK);
   try {
     let at = start;
     while (at < end) {
-      const n = await readAt(fd, buffer.subarray(0, Math.min(STREAM_CHUNK, end - at)), at);
+      const n = await readAt(fd, buffer.subarray(0, Math.min(STREAM_CHUNK, end - at)), file.offset + at);
       if (n === 0) break;
       at += n;
       yield buffer.subarray(0, n);

@@ -14,7 +14,7 @@ export const dele: CommandHandler<Cmd<'DELE'>> = {
     if (entry.deleted) return session.conn.send(err(`Message ${cmd.msg} already deleted`));
     entry.deleted = true;
     // A RETR of it pipelined behind this DELE was read ahead; it will only get -ERR now.
-    session.readAhead.discard(session.deps.blobs.pathOf(entry.blob));
+    session.readAhead.discard(session.deps.blobs.locate(entry.blob));
     await session.conn.send(ok(`Message ${cmd.msg} deleted`));
   },
 };

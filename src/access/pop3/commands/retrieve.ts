@@ -20,7 +20,7 @@ export const retr: CommandHandler<Cmd<'RETR'>> = {
     if (!entry) return session.conn.send(noSuchMessage());
     // When reading ahead (read-ahead.ts): this message's file first, then those of the RETRs queued
     // behind it; the thread pool serves requests in order, and this is the one the client waits for.
-    session.readAhead.prefetch(session.deps.blobs.pathOf(entry.blob), entry.storedSize);
+    session.readAhead.prefetch(session.deps.blobs.locate(entry.blob), entry.storedSize);
     readQueuedRetrs(session);
     if (await sendMessage(session, entry, `${entry.size} octets`, null)) {
       session.state.retrieved++;
@@ -54,7 +54,7 @@ function readQueuedRetrs(session: Pop3Session): void {
     const parsed = parseCommand(line);
     if (!parsed.ok || parsed.command.kind !== 'RETR') continue;
     const next = state.maildrop.get(parsed.command.msg);
-    if (next) readAhead.prefetch(session.deps.blobs.pathOf(next.blob), next.storedSize);
+    if (next) readAhead.prefetch(session.deps.blobs.locate(next.blob), next.storedSize);
   }
   readAhead.nextLine = n;
 }
@@ -72,7 +72,7 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
   const { conn, deps, log } = session;
   let file: MessageFile;
   try {
-    file = await session.readAhead.take(deps.blobs.pathOf(entry.blob), entry.storedSize, conn.readSpace());
+    file = await session.readAhead.take(deps.blobs.locate(entry.blob), entry.storedSize, conn.readSpace());
   } catch (e) {
     log.error({ err: e, blob: entry.blob, message: entry.id }, 'message file cannot be read');
     await conn.send(err('Cannot read this message now', 'SYS/TEMP'));
@@ -87,7 +87,7 @@ async function sendMessage(session: Pop3Session, entry: MaildropEntry, okText: s
       if (position > 0) {
         // file.fd is open here: openMessage keeps it whenever the first chunk is not the whole file.
         const space = conn.readSpace();
-        data = space.subarray(0, await session.readAhead.readMore(file.fd!, space.subarray(0, Math.min(space.length, entry.storedSize - position)), position));
+        data = space.subarray(0, await session.readAhead.readMore(file, space.subarray(0, Math.min(space.length, entry.storedSize - position)), position));
       }
       if (data.length === 0) throw new Error(`message file is shorter than its recorded size ${entry.storedSize}`);
       position += data.length;
