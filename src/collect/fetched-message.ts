@@ -148,7 +148,9 @@ export class FetchBatcher {
   private async record(batch: ReceivedMessage[]): Promise<void> {
     let ids: Array<number | null>;
     try {
-      ids = await this.deps.pipeline.recordMany(batch);
+      // Delivered right below, in a transaction that waits for the disk and so makes these rows
+      // durable too: this commit need not wait (a power cut in between only means downloading again).
+      ids = await this.deps.pipeline.recordMany(batch, { deferSync: true });
     } catch (err) {
       await this.deps.pipeline.discard(batch);
       throw err;

@@ -164,9 +164,15 @@ export class Pipeline {
     await persistEntries(this.blobs, received);
   }
 
-  /** ...then, once they are, the spool rows (with journal rows) in one transaction. */
-  recordMany(received: ReceivedMessage[]): Promise<Array<number | null>> {
-    return this.store.spool.addMany(received.map((r) => ({ entry: r.entry, ...(r.journal ? { journal: r.journal } : {}) })));
+  /**
+   * ...then, once they are, the spool rows (with journal rows) in one transaction. `deferSync`: a
+   * collector that delivers them at once needs no wait for the disk here (SpoolStore.addMany).
+   */
+  recordMany(received: ReceivedMessage[], options?: { deferSync?: boolean }): Promise<Array<number | null>> {
+    return this.store.spool.addMany(
+      received.map((r) => ({ entry: r.entry, ...(r.journal ? { journal: r.journal } : {}) })),
+      options,
+    );
   }
 
   /** Drops received messages that will not be accepted. */

@@ -7,11 +7,30 @@ import { migrations } from './migrations.js';
 
 export type Db = Database.Database;
 
+/** Every commit waits for the disk (the WAL fsync'd), unless `withoutWaitingForDisk`. */
+const SYNCHRONOUS = 'FULL';
+
+/**
+ * Runs `commit` (one transaction) with synchronous = NORMAL: in WAL mode its frames are written
+ * without an fsync, and become durable with the next commit that waits (an fsync covers the whole
+ * WAL). Only for rows whose loss in a power cut before that next commit is harmless (see
+ * SpoolStore.addMany). better-sqlite3 is synchronous, so nothing else runs on this connection
+ * meanwhile; the setting is restored whatever happens.
+ */
+export function withoutWaitingForDisk<T>(db: Db, commit: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return commit();
+  } finally {
+    db.pragma(`synchronous = ${SYNCHRONOUS}`);
+  }
+}
+
 export function openDatabase(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // FULL: a committed delivery survives power loss, not just a process crash.
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${SYNCHRONOUS}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 15000');
   // 8 MB of page cache (better-sqlite3's default is 16 MB): plenty for a small office, and it keeps

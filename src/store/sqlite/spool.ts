@@ -1,6 +1,6 @@
 import { JournalConflictError } from '../errors.js';
 import type { JournalKey, NewSpoolEntry, SpoolEntry, SpoolStore } from '../interfaces.js';
-import type { Db } from './database.js';
+import { withoutWaitingForDisk, type Db } from './database.js';
 
 interface SpoolRow {
   id: number;
@@ -43,7 +43,7 @@ export class SqliteSpoolStore implements SpoolStore {
     return id;
   }
 
-  async addMany(entries: Array<{ entry: NewSpoolEntry; journal?: JournalKey }>): Promise<Array<number | null>> {
+  async addMany(entries: Array<{ entry: NewSpoolEntry; journal?: JournalKey }>, options?: { deferSync?: boolean }): Promise<Array<number | null>> {
     const known = this.db.prepare('SELECT 1 FROM collector_journal WHERE mailbox_key = ? AND remote_id = ?');
     const insert = this.db.prepare(
       `INSERT INTO spool (received_at, source, routing, blob, size, wire_size, header_offset, header_length, body_hash)
@@ -60,7 +60,7 @@ export class SqliteSpoolStore implements SpoolStore {
         return id;
       }),
     );
-    return tx.immediate();
+    return options?.deferSync ? withoutWaitingForDisk(this.db, () => tx.immediate()) : tx.immediate();
   }
 
   async get(id: number): Promise<SpoolEntry | undefined> {
