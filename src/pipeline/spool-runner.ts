@@ -8,20 +8,31 @@ import type { Service } from '../server/service.js';
 import type { Store } from '../store/interfaces.js';
 import type { Pipeline } from './pipeline.js';
 
-export interface SpoolRunnerOptions {
-  /** How long a fresh entry is left to the process that accepted it. */
-  graceMs: number;
-  intervalMs: number;
-}
-
 /**
  * Asked before an entry is delivered; a reason means "do not deliver" (the check has marked the
  * entry done, e.g. a client's resend of a submission another entry already carries: smtp/resend.ts).
  */
 export type SpoolCheck = (spoolId: number) => Promise<string | null>;
 
+/** One pass over the spool. */
+export interface SpoolPass {
+  /** How long a fresh entry is left to the process that accepted it. */
+  graceMs: number;
+  /** The time the pass counts from (a test's clock). */
+  now?: number;
+  check?: SpoolCheck;
+}
+
+export interface SpoolRunnerOptions {
+  /** How long a fresh entry is left to the process that accepted it (default 30 s). */
+  graceMs?: number;
+  /** Between passes (default 10 s). */
+  intervalMs?: number;
+  check?: SpoolCheck;
+}
+
 /** One pass: delivers every due entry. Returns how many were delivered. */
-export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, graceMs: number, now = Date.now(), check?: SpoolCheck): Promise<number> {
+export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, { graceMs, now = Date.now(), check }: SpoolPass): Promise<number> {
   let delivered = 0;
   for (const id of await store.spool.pending(now, graceMs, 500)) {
     try {
@@ -47,19 +58,20 @@ export async function drainSpool(store: Store, pipeline: Pipeline, log: Logger, 
  * 30 s would only delay mail that was already answered 250 — e.g. a list killed mid-expansion.
  * Start waits for that pass, so the server says it is running once the leftovers are in mailboxes.
  */
-export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, opts: SpoolRunnerOptions = { graceMs: 30_000, intervalMs: 10_000 }, check?: SpoolCheck): Service {
+export function spoolRunner(store: Store, pipeline: Pipeline, log: Logger, { graceMs = 30_000, intervalMs = 10_000, check }: SpoolRunnerOptions = {}): Service {
+  const withCheck = check ? { check } : {};
   const periodic = periodicService({
     name: 'spool',
-    intervalMs: opts.intervalMs,
-    run: () => drainSpool(store, pipeline, log, opts.graceMs, Date.now(), check),
+    intervalMs,
+    run: () => drainSpool(store, pipeline, log, { graceMs, ...withCheck }),
     log,
     failure: 'spool pass failed',
-    doing: `retrying leftovers every ${opts.intervalMs / 1000} s`,
+    doing: `retrying leftovers every ${intervalMs / 1000} s`,
   });
   return {
     ...periodic,
     async start(settings) {
-      await drainSpool(store, pipeline, log, 0, Date.now(), check).catch((err: unknown) => log.error({ err }, 'spool pass at start failed'));
+      await drainSpool(store, pipeline, log, { graceMs: 0, ...withCheck }).catch((err: unknown) => log.error({ err }, 'spool pass at start failed'));
       await periodic.start(settings);
     },
   };

@@ -60,7 +60,7 @@ export async function startServer(dataDir: string, log: Logger, out: (line: stri
     );
     // A submission left in the spool by a dead process gets the resend check it never had, before
     // SMTP listens again and the client's resend arrives (smtp/resend.ts).
-    services.push(spoolRunner(ctx.store, ctx.pipeline, log, undefined, leftoverResendCheck(ctx.store, ctx.blobs, () => settings)));
+    services.push(spoolRunner(ctx.store, ctx.pipeline, log, { check: leftoverResendCheck(ctx.store, ctx.blobs, () => settings) }));
     services.push(heldExpiryService(ctx.store, log));
     // One failed-login throttle for every door: trying POP3, then IMAP, then SMTP gains nothing.
     const throttle = new LoginThrottle();

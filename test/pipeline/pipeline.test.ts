@@ -184,9 +184,9 @@ describe('pipeline: the spool (accept, then deliver exactly once)', () => {
       const spoolId = await ctx.pipeline.accept({ source: { kind: 'smtp', name: '127.0.0.1' }, routing: toBob, content: [message({ messageId: '<spooled@x>' })] });
       assert.equal((await inbox(ctx, 'bob')).length, 0, 'accepted, not yet delivered');
       const log = pino({ level: 'silent' });
-      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000), 0, 'left to the accepting process during the grace time');
-      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000, Date.now() + 31_000), 1);
-      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, 30_000, Date.now() + 31_000), 0);
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, { graceMs: 30_000 }), 0, 'left to the accepting process during the grace time');
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, { graceMs: 30_000, now: Date.now() + 31_000 }), 1);
+      assert.equal(await drainSpool(ctx.store, ctx.pipeline, log, { graceMs: 30_000, now: Date.now() + 31_000 }), 0);
       const again = await ctx.pipeline.process(spoolId);
       assert.equal(again.alreadyDone, true);
       assert.equal(again.results[0]!.outcome, 'delivered');

@@ -103,7 +103,7 @@ describe('idempotent submission', () => {
       });
       const settings = await h.ctx.store.config.settings();
       const check = leftoverResendCheck(h.ctx.store, h.ctx.blobs, () => settings);
-      const drain = () => drainSpool(h.ctx.store, h.ctx.pipeline, pino({ level: 'silent' }), 0, Date.now(), check);
+      const drain = () => drainSpool(h.ctx.store, h.ctx.pipeline, pino({ level: 'silent' }), { graceMs: 0, check });
       if (order === 'leftover first') await drain();
       assert.match((await submit(h.submissionPort, msg, false)) ?? '', /^250 /);
       await h.service.idle();
