@@ -16,7 +16,6 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { applyConfig } from '../../src/config/apply.js';
@@ -26,6 +25,7 @@ import { startDovecot } from '../../test/fixtures/dovecot.js';
 import { tempDir } from '../../test/helpers/context.js';
 import { mixedMailbox } from '../pop3/mailbox.js';
 import { BenchClient, type FetchRound } from './client.js';
+import { FILL_BATCH, fillMailbox } from '../lib/fill.js';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -84,10 +84,8 @@ async function main(): Promise<void> {
   const { config } = parseConfigText(`domains: [bench.test]\nusers:\n  - { name: ${USER}, password: ${PASSWORD}, addresses: [${USER}@bench.test] }\n`, 'bench.yaml');
   await applyConfig(ctx.store, config, { file: 'bench.yaml', prune: false, dryRun: false, unknownRecipientGiven: false });
   let t = Date.now();
-  for (const m of messages) {
-    await ctx.pipeline.ingest({ source: { kind: 'cli', name: 'bench' }, routing: { mode: 'envelope', recipients: [`${USER}@bench.test`] }, content: Readable.from([m]) });
-  }
-  console.log(`postroom: ingested in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  await fillMailbox(ctx.pipeline, `${USER}@bench.test`, messages);
+  console.log(`postroom: ingested in ${((Date.now() - t) / 1000).toFixed(1)} s${FILL_BATCH > 1 ? ` (in batches of ${FILL_BATCH}, as a collector stores mail)` : ''}`);
   await ctx.close();
   const server = await startPostroom(dir);
   t = Date.now();

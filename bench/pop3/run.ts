@@ -12,7 +12,6 @@
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { Readable } from 'node:stream';
 import pino from 'pino';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { openDataDir } from '../../src/server/data-dir.js';
 import { startDovecot } from '../../test/fixtures/dovecot.js';
 import { tempDir } from '../../test/helpers/context.js';
 import { mixedMailbox } from './mailbox.js';
+import { FILL_BATCH, fillMailbox } from '../lib/fill.js';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -130,10 +130,8 @@ async function main(): Promise<void> {
   const { config } = parseConfigText(`domains: [bench.test]\nusers:\n  - { name: ${USER}, password: ${PASSWORD}, addresses: [${USER}@bench.test] }\n`, 'bench.yaml');
   await applyConfig(ctx.store, config, { file: 'bench.yaml', prune: false, dryRun: false, unknownRecipientGiven: false });
   let t = Date.now();
-  for (const m of messages) {
-    await ctx.pipeline.ingest({ source: { kind: 'cli', name: 'bench' }, routing: { mode: 'envelope', recipients: [`${USER}@bench.test`] }, content: Readable.from([m]) });
-  }
-  console.log(`postroom: ingested in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  await fillMailbox(ctx.pipeline, `${USER}@bench.test`, messages);
+  console.log(`postroom: ingested in ${((Date.now() - t) / 1000).toFixed(1)} s${FILL_BATCH > 1 ? ` (in batches of ${FILL_BATCH}, as a collector stores mail)` : ''}`);
   await ctx.close();
   const server = await startPostroom(dir);
   const postroomPort = server.port;
