@@ -75,6 +75,8 @@ export async function traceMessage(store: Store, ingestId: number): Promise<Mess
 
 function arrivedText(s: Source, journal: { mailboxKey: string; remoteId: string } | null): string {
   const d = s.detail ?? {};
+  // SMTP's MAIL FROM: where bounces go, and often not the From: header (lists, forwarders).
+  const sender = s.envelopeFrom === undefined ? '' : `, envelope sender <${s.envelopeFrom}>`;
   switch (s.kind) {
     case 'collector': {
       const mailbox = journal?.mailboxKey ?? String(d.mailbox ?? '?');
@@ -82,9 +84,9 @@ function arrivedText(s: Source, journal: { mailboxKey: string; remoteId: string 
       return `arrived from collector ${s.name}: ${mailbox}, ${d.protocol === 'imap' ? 'UIDVALIDITY:UID' : 'UIDL'} ${id}`;
     }
     case 'smtp':
-      return `arrived by SMTP from ${s.name}${d.tls ? ' over TLS' : ''}`;
+      return `arrived by SMTP from ${s.name}${d.tls ? ' over TLS' : ''}${sender}`;
     case 'submission':
-      return `submitted by ${String(d.user ?? 'an unknown user')} from ${s.name}`;
+      return `submitted by ${String(d.user ?? 'an unknown user')} from ${s.name}${sender}`;
     case 'list':
       return `sent on by mailing list ${s.name}`;
     case 'cli':

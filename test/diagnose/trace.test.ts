@@ -11,7 +11,7 @@ import { officeYaml, testContext, type TestContext } from '../helpers/context.js
 import { message } from '../helpers/messages.js';
 
 const collector: Source = { kind: 'collector', name: 'office-isp', remoteId: 'pop3://office@isp.test:110 UIDL-7', detail: { protocol: 'pop3', mailbox: 'pop3://office@isp.test:110', uid: 'UIDL-7' } };
-const smtp: Source = { kind: 'smtp', name: 'mx.remote.test [192.0.2.9]', detail: { tls: true }, envelopeFrom: 'alice@remote.test' };
+const smtp: Source = { kind: 'smtp', name: 'mx.remote.test [192.0.2.9]', detail: { tls: true }, envelopeFrom: 'bounces+inv@mailer.remote.test' };
 const submission: Source = { kind: 'submission', name: 'pc1 [192.0.2.20]', detail: { user: 'jane' }, envelopeFrom: 'jane@example.test' };
 
 const kinds = (t: MessageTrace | undefined) => t!.events.map((e) => e.kind);
@@ -39,6 +39,8 @@ describe('message trace', () => {
     const found = async (text: string, field: string) => (await searchTrace(ctx.store, traceSearch(text, field))).map((s) => s.ingestId).sort();
     assert.deepEqual(await found('invoice', 'subject'), [ids.collected, ids.again, ids.changed].sort());
     assert.deepEqual(await found('JANE@', 'from'), [ids.sent]);
+    // The SMTP envelope sender (MAIL FROM) counts as a sender too: it is not in the From: header.
+    assert.deepEqual(await found('bounces+inv@mailer', 'from'), [ids.again, ids.changed].sort());
     assert.deepEqual(await found('<INV-1@remote.test>', 'messageId'), [ids.collected, ids.again].sort());
     assert.deepEqual(await found('partner@elsewhere', 'to'), [ids.sent]);
     assert.deepEqual(await found('bob', 'to'), [ids.collected, ids.again, ids.changed, ids.sent].sort());
@@ -74,7 +76,7 @@ describe('message trace', () => {
 
   it('names the earlier copy a suppressed or held one duplicates', async () => {
     const again = await traceMessage(ctx.store, ids.again);
-    assert.match(textOf(again, 'arrived')[0]!, /by SMTP from mx\.remote\.test \[192\.0\.2\.9\] over TLS$/);
+    assert.match(textOf(again, 'arrived')[0]!, /by SMTP from mx\.remote\.test \[192\.0\.2\.9\] over TLS, envelope sender <bounces\+inv@mailer\.remote\.test>$/);
     const suppressed = again!.events.find((e) => e.kind === 'suppressed')!;
     assert.match(suppressed.text, new RegExp(`^suppressed for bob: .*duplicate of message #${ids.collected} \\("Invoice 1"`));
     assert.equal(suppressed.ref, ids.collected);
@@ -86,7 +88,7 @@ describe('message trace', () => {
 
   it('shows submissions, relayed recipients and their queue state', async () => {
     const t = await traceMessage(ctx.store, ids.sent);
-    assert.match(textOf(t, 'arrived')[0]!, /^submitted by jane from pc1 \[192\.0\.2\.20\]/);
+    assert.match(textOf(t, 'arrived')[0]!, /^submitted by jane from pc1 \[192\.0\.2\.20\], envelope sender <jane@example\.test>$/);
     assert.ok(textOf(t, 'routed').some((x) => x.startsWith('routed to partner@elsewhere.test')));
     assert.match(textOf(t, 'relayed')[0]!, /^relayed to partner@elsewhere\.test: queued, next attempt .* \(0 attempts\)/);
   });

@@ -29,8 +29,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
       db
         .prepare(
           `INSERT INTO ingests (received_at, source_kind, source_name, remote_id, source_detail, blob, size, wire_size,
-                                message_id, fingerprint, subject, sender, routing)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                                message_id, fingerprint, subject, sender, routing, envelope_from)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           ingest.receivedAt,
@@ -46,6 +46,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
           ingest.subject,
           ingest.from,
           JSON.stringify(ingest.routing ?? null),
+          ingest.source.envelopeFrom ?? null,
         ).lastInsertRowid,
     );
     const results: DeliveryResult[] = [];

@@ -37,12 +37,13 @@ const SELECT_HELD = `
   JOIN ingests i ON i.id = d.ingest_id
   WHERE d.outcome = 'held'`;
 
-export function sourceOf(kind: Source['kind'], name: string, remoteId: string | null, detail: string | null): Source {
+export function sourceOf(kind: Source['kind'], name: string, remoteId: string | null, detail: string | null, envelopeFrom: string | null = null): Source {
   return {
     kind,
     name,
     ...(remoteId ? { remoteId } : {}),
     ...(detail ? { detail: JSON.parse(detail) as Record<string, unknown> } : {}),
+    ...(envelopeFrom !== null ? { envelopeFrom } : {}),
   };
 }
 

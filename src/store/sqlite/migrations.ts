@@ -253,4 +253,9 @@ export const migrations: string[] = [
   `
   CREATE INDEX IF NOT EXISTS submissions_spool ON submissions (spool_id);
   `,
+  // The message trace names the SMTP envelope sender (MAIL FROM: where bounces go, often not the
+  // From: header). Older ingests have none (NULL).
+  `
+  ALTER TABLE ingests ADD COLUMN envelope_from TEXT;
+  `,
 ];

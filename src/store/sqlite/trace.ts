@@ -14,9 +14,10 @@ interface IngestRow {
   sender: string | null;
   subject: string | null;
   message_id: string | null;
+  envelope_from: string | null;
 }
 
-const INGEST_COLUMNS = 'i.id, i.received_at, i.source_kind, i.source_name, i.remote_id, i.source_detail, i.sender, i.subject, i.message_id';
+const INGEST_COLUMNS = 'i.id, i.received_at, i.source_kind, i.source_name, i.remote_id, i.source_detail, i.sender, i.subject, i.message_id, i.envelope_from';
 
 // Recipients are local users (deliveries), external addresses (outbound) or, for a copy that was
 // routed but not stored, the envelope addresses kept in the routing decision.
@@ -24,7 +25,8 @@ const TO = `(EXISTS (SELECT 1 FROM deliveries d WHERE d.ingest_id = i.id AND d.r
   OR EXISTS (SELECT 1 FROM outbound o WHERE o.ingest_id = i.id AND o.recipient LIKE @q ESCAPE '\\')
   OR i.routing LIKE @q ESCAPE '\\')`;
 const FIELDS: Record<TraceQuery['field'], string> = {
-  from: `i.sender LIKE @q ESCAPE '\\'`,
+  // The From: header, or the SMTP envelope sender (a bounce address, a list's).
+  from: `(i.sender LIKE @q ESCAPE '\\' OR i.envelope_from LIKE @q ESCAPE '\\')`,
   subject: `i.subject LIKE @q ESCAPE '\\'`,
   messageId: `i.message_id LIKE @q ESCAPE '\\'`,
   to: TO,
@@ -98,7 +100,7 @@ function toIngest(r: IngestRow): TraceIngest {
   return {
     ingestId: r.id,
     receivedAt: r.received_at,
-    source: sourceOf(r.source_kind, r.source_name, r.remote_id, r.source_detail),
+    source: sourceOf(r.source_kind, r.source_name, r.remote_id, r.source_detail, r.envelope_from),
     from: r.sender,
     subject: r.subject,
     messageId: r.message_id,
