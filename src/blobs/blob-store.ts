@@ -32,10 +32,11 @@
  * alone is a preemption on a busy machine, see SlowStreak) send them all through the pool for a
  * minute.
  */
-import fs, { createReadStream, type ReadStream } from 'node:fs';
+import fs, { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -234,13 +235,19 @@ export class BlobStore {
     }
   }
 
-  /** A blob's bytes, or those from `start` to `end` (inclusive, as fs.createReadStream counts). */
-  read(id: string, range?: { start: number; end?: number }): ReadStream {
+  /**
+   * A blob's bytes, or those from `start` to `end` (inclusive, as fs.createReadStream counts; a
+   * range past the blob's end stops there, or is empty, as it is for a whole file).
+   */
+  read(id: string, range?: { start: number; end?: number }): Readable {
     const at = this.locate(id);
     const start = at.offset + (range?.start ?? 0);
     const last = at.length === null ? undefined : at.offset + at.length - 1;
     const end = range?.end !== undefined ? at.offset + range.end : last;
-    return createReadStream(at.path, { start, ...(end !== undefined ? { end: last !== undefined ? Math.min(end, last) : end } : {}) });
+    const until = end !== undefined && last !== undefined ? Math.min(end, last) : end;
+    // Inside a batch file, bytes past the blob belong to the next message: none of them.
+    if (until !== undefined && until < start && last !== undefined) return Readable.from([]);
+    return createReadStream(at.path, { start, ...(until !== undefined ? { end: until } : {}) });
   }
 
   /** Up to `length` bytes of a blob from `start` (fewer at its end), in one read. */

@@ -227,6 +227,9 @@ describe('BlobStore', () => {
       const ranged: Buffer[] = [];
       for await (const chunk of blobs.read(b, { start: 7, end: 100 })) ranged.push(chunk as Buffer);
       assert.equal(Buffer.concat(ranged).toString(), 'message\r\n', 'a range past the end of a message stops at its end');
+      const past: Buffer[] = [];
+      for await (const chunk of blobs.read(b, { start: 40 })) past.push(chunk as Buffer);
+      assert.equal(Buffer.concat(past).length, 0, 'a range starting past its end is empty (not the next message)');
       assert.deepEqual(blobs.locate(b), { path: path.join(dir, a.split('@')[0]!), offset: 7, length: 16 });
       assert.throws(() => blobs.pathOf(b), MailError);
       // A message persisted alone keeps a file of its own.
