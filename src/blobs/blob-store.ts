@@ -1,7 +1,8 @@
 /**
- * Message files. Each stored message is one file, named when it is created: a directory per day
- * (UTC) and a name no other writer uses (the time, a random prefix per store, a counter), e.g.
- * `20261129/1764374400123-3fa1c2d4e5f60718-42`. That name is the blob's id in the database.
+ * Message files. A stored message is a file of its own or a part of a batch file (below). Files
+ * are named when they are created: a directory per day (UTC) and a name no other writer uses (the
+ * time, a random prefix per store, a counter), e.g. `20261129/1764374400123-3fa1c2d4e5f60718-42`.
+ * That name is the blob's id in the database (with `@offset+length` for a part of a batch file).
  *
  * Until 2026-11-29 blobs were content-addressed: named by the sha256 of their bytes, two directory
  * levels deep (ab/cd/abcd…), written in tmp/ and renamed into place. Measured on bench/collect
@@ -15,10 +16,10 @@
  *
  * Batch files: when `persist` is given two or more messages that are still wholly in memory (under
  * BUFFER_BYTES: most mail), it writes them into ONE file, one after the other, and each message's
- * id says where it is: `<file id>@<offset>+<length>`. Creating a file costs the file system far
- * more than writing a small message into it (bench/collect: without a file per small message, a
- * 5,000-message download took 6.2 s instead of 7.3 s, 4.9 instead of 6.5); a collector's batch of 32 is then one
- * open, one write and one fsync. Readers get a message's place from `locate` (file, offset,
+ * id says where it is: `<file id>@<offset>+<length>`. Creating and fsyncing a file can cost the
+ * file system far more than writing a small message into it (bench/collect, with a build that
+ * skipped small messages' files altogether: 6.2 s instead of 7.3 s, 4.9 instead of 6.5; see
+ * docs/benchmarks.md); a collector's batch of 32 is then one open, one write and one fsync. Readers get a message's place from `locate` (file, offset,
  * length) or read it through `read`/`readBytes`, which stay inside the message.
  *
  * Durability: the root is fsync'd once a day's directory is there, before any file is created in
