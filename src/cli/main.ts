@@ -7,6 +7,7 @@ import { registerDeliver } from './commands/deliver.js';
 import { registerDiagnose } from './commands/diagnose.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDuplicates } from './commands/duplicates.js';
+import { registerList } from './commands/list.js';
 import { registerMailbox } from './commands/mailbox.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
@@ -22,6 +23,7 @@ const program = new Command('postroom')
 registerStart(program);
 registerConfig(program);
 registerUser(program);
+registerList(program);
 registerDeliver(program);
 registerCollect(program);
 registerMailbox(program);

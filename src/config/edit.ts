@@ -20,8 +20,8 @@ export type ListInput = z.input<typeof listSchema>;
 /** The whole configuration as a file would write it, every list present: what an edit changes. */
 export type ConfigDocument = z.input<typeof configFileSchema> & { users: UserInput[]; lists: ListInput[]; collectors: CollectorInput[] };
 
-/** What the problems of an edit are called in messages ("the form: 1 problem, nothing was changed"). */
-const SOURCE = 'the form';
+/** What the problems of an edit are called in messages ("the change: 1 problem, nothing was changed"): an edit comes from the admin's forms, the API or the CLI. */
+const SOURCE = 'the change';
 
 /** The snapshot as a document: users keep their hashes, collectors and the relay their passwords. */
 export function documentOf(s: ConfigState): ConfigDocument {
