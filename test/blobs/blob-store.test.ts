@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { BlobStore } from '../../src/blobs/blob-store.js';
 import { MailError } from '../../src/errors.js';
 import { tempDir } from '../helpers/context.js';
-import { filesUnder } from '../helpers/files.js';
+import { filesUnder, storedBytes } from '../helpers/files.js';
 
 async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>): Promise<void> {
   const dir = await tempDir();
@@ -17,13 +17,6 @@ async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>):
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-/** A blob's bytes, wherever it is stored (its own file or a batch file). */
-const contentOf = async (blobs: BlobStore, id: string) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of blobs.read(id)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-};
 
 const put = async (blobs: BlobStore, parts: string[]) => {
   const w = await blobs.create();
@@ -114,7 +107,7 @@ describe('BlobStore', () => {
       assert.equal(name, w.id);
       assert.deepEqual(await readFile(blobs.pathOf(name!)), big);
       assert.deepEqual(await readFile(blobs.pathOf(name2!)), big2);
-      for (const [i, name] of names.entries()) assert.equal((await contentOf(blobs, name)).toString(), `message ${i}\n`);
+      for (const [i, name] of names.entries()) assert.equal((await storedBytes(blobs, name)).toString(), `message ${i}\n`);
       assert.equal((await filesUnder(dir)).length, 3, 'the two large ones, and one batch file for the 40 small ones');
     });
   });
@@ -164,7 +157,7 @@ describe('BlobStore', () => {
       for (const [i, w] of writers.entries()) await w.write(Buffer.from(`m${i}`));
       const ids = await blobs.persist(writers);
       assert.equal(new Set(ids.map((id) => path.dirname(id))).size, 1);
-      for (const [i, id] of ids.entries()) assert.equal((await contentOf(blobs, id)).toString(), `m${i}`);
+      for (const [i, id] of ids.entries()) assert.equal((await storedBytes(blobs, id)).toString(), `m${i}`);
     });
     const dir = await tempDir();
     try {
@@ -220,7 +213,7 @@ describe('BlobStore', () => {
       assert.equal(blobs.pathOf(large), path.join(dir, large), 'a message too large to hold has its own file');
       assert.deepEqual(await filesUnder(dir), [a.split('@')[0]!, large].sort(), 'one batch file and the large one');
       for (const [i, id] of ids.entries()) {
-        assert.deepEqual(await contentOf(blobs, id), contents[i], `read ${id}`);
+        assert.deepEqual(await storedBytes(blobs, id), contents[i], `read ${id}`);
         assert.equal(await blobs.size(id), contents[i]!.length);
         assert.deepEqual(await blobs.readBytes(id, 2, 1000), contents[i]!.subarray(2, 1002), 'readBytes stays inside the message');
       }

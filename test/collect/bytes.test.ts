@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { storedBytes } from '../helpers/deliver.js';
+import { storedBytes } from '../helpers/files.js';
 import { crlf, startDovecot, type DovecotInstance } from '../fixtures/dovecot.js';
 import { testContext, type TestContext } from '../helpers/context.js';
 import { collect, collectorYaml, office } from './helpers.js';

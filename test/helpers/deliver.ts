@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../../src/blobs/blob-store.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 
 /** Delivers `contents` to `to` as one batch; returns their blob ids (the small ones are in one batch file). */
@@ -27,11 +26,4 @@ export async function deliverBatch(pipeline: Pipeline, to: string, contents: Buf
   const blobs = received.map((r) => r.entry.blob);
   if (contents.length > 1) assert.ok(blobs.filter((b) => b.includes('@')).length >= 2, `expected a batch file among ${blobs.join(', ')}`);
   return blobs;
-}
-
-/** A stored message's bytes, wherever they are (a file of its own or a batch file). */
-export async function storedBytes(blobs: BlobStore, blob: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of blobs.read(blob)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

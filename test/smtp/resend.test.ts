@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { drainSpool } from '../../src/pipeline/spool-runner.js';
 import { claimSpooledSubmission, leftoverResendCheck } from '../../src/smtp/resend.js';
+import { storedBytes } from '../helpers/files.js';
 import { inbox, smtpHarness, type SmtpHarness } from './harness.js';
 
 /** A minimal SMTP client over a raw socket: one command, one (possibly multi-line) reply. */
@@ -112,9 +113,7 @@ describe('idempotent submission', () => {
       assert.equal(jane.filter((m) => m.includes(`<leftover-${tag}@example.test>`)).length, 1, 'one copy for jane');
       let relayed = 0;
       for (const q of await h.ctx.store.outbound.list()) {
-        const chunks: Buffer[] = [];
-        for await (const c of h.ctx.blobs.read(q.blob)) chunks.push(c as Buffer);
-        if (q.recipient === 'partner@remote.test' && Buffer.concat(chunks).includes(`<leftover-${tag}@example.test>`)) relayed++;
+        if (q.recipient === 'partner@remote.test' && (await storedBytes(h.ctx.blobs, q.blob)).includes(`<leftover-${tag}@example.test>`)) relayed++;
       }
       assert.equal(relayed, 1, 'one copy queued for the remote recipient');
       assert.deepEqual(await h.ctx.store.spool.pending(Date.now() + 1e12, 0, 10), [], 'nothing left in the spool');

@@ -13,7 +13,8 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { after, before, describe, it } from 'node:test';
-import { deliverBatch, storedBytes } from '../../helpers/deliver.js';
+import { deliverBatch } from '../../helpers/deliver.js';
+import { storedBytes } from '../../helpers/files.js';
 import { RawClient, startPop3, type Pop3Harness } from './harness.js';
 
 const K64 = 64 * 1024;
