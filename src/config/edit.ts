@@ -1,9 +1,10 @@
 /**
- * Editing the configuration one change at a time (the admin pages and the JSON API): read the
- * snapshot, turn it into the document `config apply` reads, change that, and apply it through the
- * same schema check (parseConfigObject), cross-checks and plan (applyConfig) as a YAML file. So a
- * form error names the same key path `config apply` would, and the running server picks the change
- * up through its usual reload. An edit made from a stale snapshot is refused, never merged.
+ * Editing the configuration one change at a time (the admin pages, the JSON API, `postroom list`):
+ * read the snapshot, turn it into the document `config apply` reads, change that, and apply it
+ * through the same schema check (parseConfigObject), cross-checks and plan (applyConfig) as a YAML
+ * file. So an edit's error names the same key path `config apply` would, and the running server
+ * picks the change up through its usual reload. An edit made from a stale snapshot is refused,
+ * never merged.
  */
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';

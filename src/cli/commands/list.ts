@@ -7,9 +7,18 @@ import type { Command } from 'commander';
 import type { ApplyResult } from '../../config/apply.js';
 import type { ListConfig } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
+import type { Store } from '../../store/interfaces.js';
 import { print, withData } from '../context.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+/** The edits (and the schema behind them) are loaded only by the commands that change something. */
+const edits = () => import('../../config/edit.js');
+
+async function listNamed(store: Store, name: string): Promise<ListConfig> {
+  const l = await store.config.list(name);
+  if (!l) throw new UsageError(`no list named "${name}" (see: postroom list)`);
+  return l;
+}
 
 function describeList(l: ListConfig): string {
   const options = [l.membersOnly ? 'members only' : '', l.noSelfCopy ? 'no copy to the poster' : ''].filter(Boolean);
@@ -38,8 +47,7 @@ export function registerList(program: Command): void {
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withData(cmd, async (ctx) => {
-        const l = await ctx.store.config.list(name);
-        if (!l) throw new UsageError(`no list named "${name}" (see: postroom list)`);
+        const l = await listNamed(ctx.store, name);
         print(describeList(l));
         for (const m of l.members) print(`  ${m}`);
       });
@@ -55,7 +63,7 @@ export function registerList(program: Command): void {
     .option('--no-self-copy', "mailing lists: a member's own post is not sent back to them")
     .action(async (name: string, address: string, opts: { member: string[]; mailing?: boolean; membersOnly?: boolean; selfCopy?: boolean }, cmd: Command) => {
       await withData(cmd, async (ctx) => {
-        const { saveList } = await import('../../config/edit.js');
+        const { saveList } = await edits();
         printResult(
           await saveList(ctx.store, null, {
             name,
@@ -76,15 +84,14 @@ export function registerList(program: Command): void {
       .argument('<members...>')
       .action(async (name: string, given: string[], _opts: unknown, cmd: Command) => {
         await withData(cmd, async (ctx) => {
-          const l = await ctx.store.config.list(name);
-          if (!l) throw new UsageError(`no list named "${name}" (see: postroom list)`);
+          const l = await listNamed(ctx.store, name);
           const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
           if (verb === 'remove-member') {
             const missing = given.filter((g) => !l.members.some((m) => same(m, g)));
             if (missing.length) throw new UsageError(`not members of ${name}: ${missing.join(', ')} (see: postroom list show ${name})`);
           }
           const next = verb === 'add-member' ? [...l.members, ...given.filter((g) => !l.members.some((m) => same(m, g)))] : l.members.filter((m) => !given.some((g) => same(m, g)));
-          const { patchList } = await import('../../config/edit.js');
+          const { patchList } = await edits();
           printResult(await patchList(ctx.store, name, { members: next }));
         });
       });
@@ -96,7 +103,7 @@ export function registerList(program: Command): void {
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       await withData(cmd, async (ctx) => {
-        const { removeList } = await import('../../config/edit.js');
+        const { removeList } = await edits();
         printResult(await removeList(ctx.store, name));
       });
     });
