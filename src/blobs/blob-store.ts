@@ -19,8 +19,9 @@
  * id says where it is: `<file id>@<offset>+<length>`. Creating and fsyncing a file can cost the
  * file system far more than writing a small message into it (bench/collect, with a build that
  * skipped small messages' files altogether: 6.2 s instead of 7.3 s, 4.9 instead of 6.5; see
- * docs/benchmarks.md); a collector's batch of 32 is then one open, one write and one fsync. Readers get a message's place from `locate` (file, offset,
- * length) or read it through `read`/`readBytes`, which stay inside the message.
+ * docs/benchmarks.md); a collector's batch of 32 is then one open, one write and one fsync.
+ * Readers get a message's place from `locate` (file, offset, length) or read it through
+ * `read`/`readBytes`, which stay inside the message.
  *
  * Durability: the root is fsync'd once a day's directory is there, before any file is created in
  * it; `persist` fsyncs each file, then each directory they are in; only then may a database row
@@ -215,7 +216,7 @@ export class BlobStore {
   private batchFile(members: BlobWriter[]): BlobWriter {
     const first = members[0]!;
     const file = new BlobWriter(this, first.fileId, first.file);
-    const batch = { file: first.file, unused: members.length };
+    const batch: BatchFile = { path: first.file, unused: members.length };
     let offset = 0;
     for (const m of members) {
       const length = m.size;
@@ -271,6 +272,12 @@ export class BlobStore {
   }
 }
 
+/** A batch file being stored: its path, and how many of its messages are not aborted (see BlobWriter.abort). */
+interface BatchFile {
+  path: string;
+  unused: number;
+}
+
 /** Where a blob's bytes are (see BlobStore.locate). */
 export interface BlobLocation {
   path: string;
@@ -302,8 +309,8 @@ export class BlobWriter {
   /** Pieces written through the pool and not yet awaited, oldest first. */
   private writes: Array<Promise<void>> = [];
 
-  /** Set when `persist` wrote this blob into a batch file: its id there, and that file's count of members not aborted. */
-  private batch: { id: string; file: { file: string; unused: number } } | null = null;
+  /** Set when `persist` wrote this blob into a batch file: its id there, and that file. */
+  private batch: { id: string; file: BatchFile } | null = null;
 
   constructor(
     private readonly store: BlobStore,
@@ -333,7 +340,7 @@ export class BlobWriter {
   }
 
   /** @internal hands over its bytes, to be written at its place in a batch file (see BlobStore.batchFile). */
-  packInto(file: { file: string; unused: number }, id: string): Buffer[] {
+  packInto(file: BatchFile, id: string): Buffer[] {
     this.batch = { id, file };
     const data = this.buffered;
     this.buffered = [];
@@ -446,7 +453,7 @@ export class BlobWriter {
     if (batch) {
       if (this.aborted) return;
       this.aborted = true;
-      if (--batch.file.unused === 0) await rm(batch.file.file, { force: true }).catch(() => undefined);
+      if (--batch.file.unused === 0) await rm(batch.file.path, { force: true }).catch(() => undefined);
       return;
     }
     this.done = true;

@@ -4,7 +4,6 @@ import type { AdminContext } from '../app.js';
 import { redirectWithFlash, renderPage } from '../render.js';
 import { parseId, type IdParams as Id } from '../route-id.js';
 
-
 export function registerQueuePages(app: FastifyInstance, ctx: AdminContext): void {
   app.get('/queue', async (req, reply) => renderPage(req, reply, 'queue', { title: 'Outbound queue', rows: await ctx.store.outbound.list() }));
 
