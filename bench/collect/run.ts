@@ -6,7 +6,7 @@
  *   - a bare pipelined RETR loop that discards the bytes (the protocol's ceiling here).
  * All three leave the messages on the server, so they read the same mailbox.
  *
- *   npm run bench -- collect [--count N] [--max-mb M] [--only bare,postroom,getmail]
+ *   npm run bench -- collect [--count N] [--max-mb M] [--only bare,postroom,getmail,floor]
  *
  * `--only` runs a subset (e.g. `--only bare,postroom` for quick before/after comparisons);
  * `--repeat N` runs the chosen clients N times in turn against the same Dovecot (one line each);
@@ -15,6 +15,8 @@
  * environment variable set (e.g. `UV_THREADPOOL_SIZE=4+dist/src/cli/main.js`).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { close, closeSync, fsync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Pop3Client } from '../../src/collect/pop3-client/index.js';
 import { startDovecot } from '../../test/fixtures/dovecot.js';
 import { ensureCorpus } from '../lib/corpus.js';
+import { cpuMs, machineBusyMs } from '../lib/measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -50,10 +53,18 @@ const messages = await Promise.all(corpus.files.map((f) => readFile(f)));
 const isp = await startDovecot({ tls: false, users: [{ name: 'isp', password: 'pw', messages }] });
 messages.length = 0;
 
+/** Seconds `fn` took; `load` says how much CPU Dovecot and the whole machine spent meanwhile (see measure.ts). */
+let load = '';
 const time = async (fn: () => Promise<void>) => {
+  const [dovecot0, busy0] = [cpuMs(isp.pid, true), machineBusyMs()];
   const t0 = process.hrtime.bigint();
   await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // Dovecot's per-session process is counted once reaped: give the master a moment to wait for it.
+  await new Promise((r) => setTimeout(r, 200));
+  const busy = (machineBusyMs() - busy0) / 1000;
+  load = `Dovecot CPU ${((cpuMs(isp.pid, true) - dovecot0) / 1000).toFixed(1)} s, machine busy ${busy.toFixed(1)} of ${(seconds * os.cpus().length).toFixed(1)} CPU-s`;
+  return seconds;
 };
 const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   new Promise<void>((resolve, reject) => {
@@ -103,7 +114,57 @@ const runBare = async () => {
     });
     await client.quit();
   });
-  return { seconds, bytes };
+  return { seconds, bytes, load };
+};
+
+/**
+ * The least any durable collector must do, in this process (no start-up): the bare loop, plus
+ * every message's bytes appended to one file per batch (32 messages or 16 MB, as Postroom's
+ * batches), each file fsync'd, then its directory, and a sha256 of every message (Postroom's
+ * duplicate detection needs one). No database, no parsing, no delivery. What it shows: how close
+ * to the ceiling storing durably can get here, and so what ratio to getmail6 is reachable at all.
+ */
+const runFloor = async () => {
+  const dir = await freshDir('floor');
+  const seconds = await time(async () => {
+    const client = await Pop3Client.connect({ host: '127.0.0.1', port: isp.ports.pop3, security: 'none', user: 'isp', password: 'pw' });
+    const list = await client.list();
+    let fd = -1;
+    let inBatch = 0;
+    let batchBytes = 0;
+    let files = 0;
+    const syncs: Array<Promise<void>> = [];
+    const closeBatch = () => {
+      const f = fd;
+      fd = -1;
+      syncs.push(new Promise<void>((resolve, reject) => fsync(f, (e) => (e ? reject(e) : close(f, () => resolve())))));
+    };
+    await client.retrieveMany(list.map((m) => m.id), async (_id, body) => {
+      if (fd === -1) fd = openSync(path.join(dir, String(++files)), 'wx');
+      const hash = createHash('sha256');
+      for await (const chunk of body) {
+        hash.update(chunk as Buffer);
+        writeSync(fd, chunk as Buffer);
+        batchBytes += (chunk as Buffer).length;
+      }
+      hash.digest();
+      if (++inBatch >= 32 || batchBytes >= 16 * 1024 * 1024) {
+        closeBatch();
+        inBatch = 0;
+        batchBytes = 0;
+        // Two batches on their way at most, as Postroom.
+        if (syncs.length > 2) await syncs.shift();
+      }
+    });
+    if (fd !== -1) closeBatch();
+    await Promise.all(syncs);
+    const d = openSync(dir, 'r');
+    fsyncSync(d);
+    closeSync(d);
+    await client.quit();
+  });
+  await removeRuns();
+  return { seconds, load };
 };
 
 const runPostroom = async (cli: (typeof clis)[number]) => {
@@ -135,7 +196,7 @@ const runPostroom = async (cli: (typeof clis)[number]) => {
   const delivered = Number(/(\d+) delivered/.exec(output)?.[1] ?? NaN);
   const [user, sys] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
   await removeRuns();
-  return { seconds, session, delivered, cpu: `${user!.toFixed(1)} user + ${sys!.toFixed(1)} sys` };
+  return { seconds, session, delivered, cpu: `${user!.toFixed(1)} user + ${sys!.toFixed(1)} sys`, load };
 };
 
 const runGetmail = async () => {
@@ -157,7 +218,7 @@ const runGetmail = async () => {
   const seconds = await time(() => sh('su', ['bench', '-s', '/bin/sh', '-c', `getmail --getmaildir ${gm} --rcfile ${gm}/rc`]));
   const files = execFileSync('sh', ['-c', `ls ${gm}/Maildir/new | wc -l`]).toString().trim();
   await removeRuns();
-  return { seconds, files };
+  return { seconds, files, load };
 };
 
 try {
@@ -177,18 +238,22 @@ try {
   for (let r = 0; r < repeat; r++) {
     if (only.has('bare')) {
       bare = await runBare();
-      rows.push(row('bare pipelined RETR loop (ceiling, discards)', bare.seconds));
+      rows.push(row(`bare pipelined RETR loop (ceiling, discards; ${bare.load})`, bare.seconds));
+    }
+    if (only.has('floor')) {
+      const floor = await runFloor();
+      rows.push(row(`floor: the bare loop + batch files fsync'd + sha256, no database (${floor.load})`, floor.seconds));
     }
     for (const cli of only.has('postroom') ? clis : []) {
       postroom = await runPostroom(cli);
       const which = clis.length > 1 ? ` [${cli.spec}]` : '';
       if (bare) (ratios[cli.spec] ??= []).push(bare.seconds / postroom.session);
-      rows.push(row(`Postroom \`postroom collect\`${which} (whole process, fsync, ${postroom.delivered} delivered, CPU ${postroom.cpu} s)`, postroom.seconds));
+      rows.push(row(`Postroom \`postroom collect\`${which} (whole process, fsync, ${postroom.delivered} delivered, CPU ${postroom.cpu} s; ${postroom.load})`, postroom.seconds));
       rows.push(row(`Postroom collector session${which} (without process start-up)`, postroom.session));
     }
   }
   const getmail = only.has('getmail') ? await runGetmail() : null;
-  if (getmail) rows.push(row(`getmail6 → Maildir (${getmail.files} files)`, getmail.seconds));
+  if (getmail) rows.push(row(`getmail6 → Maildir (${getmail.files} files; ${getmail.load})`, getmail.seconds));
   console.log(`\n| client | seconds | messages/s | MB/s |\n|---|---|---|---|\n${rows.join('\n')}\n`);
   if (postroom && getmail) console.log(`Postroom (whole process) vs getmail6: ${(getmail.seconds / postroom.seconds).toFixed(1)}×`);
   if (postroom && bare) {

@@ -9,7 +9,6 @@
  *
  * Needs root and dovecot-pop3d (test/fixtures/dovecot.ts). Not part of `npm test`.
  */
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import pino from 'pino';
@@ -24,6 +23,7 @@ import { startDovecot } from '../../test/fixtures/dovecot.js';
 import { tempDir } from '../../test/helpers/context.js';
 import { mixedMailbox } from './mailbox.js';
 import { FILL_BATCH, fillMailbox } from '../lib/fill.js';
+import { cpuMs } from '../lib/measure.js';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -37,16 +37,6 @@ interface Round {
   /** CPU time of the server and of this client during the round, µs per message. */
   serverUs: number;
   clientUs: number;
-}
-
-/**
- * CPU time (user + system, all threads) of a process so far, in ms, from /proc/PID/stat (Linux,
- * 100 ticks a second); with `reaped`, plus that of its children that have exited and been waited
- * for: Dovecot's per-session pop3 processes, which end with their session.
- */
-function cpuMs(pid: number, reaped: boolean): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * 10;
 }
 
 /** A round with the server's CPU: Dovecot's session process is counted once it has been reaped. */
