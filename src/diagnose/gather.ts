@@ -7,6 +7,7 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { contentFingerprint, messageIdOf } from '../pipeline/fingerprint.js';
 import { parseHeaderBlock, values } from '../pipeline/header-fields.js';
 import { MessageScanner } from '../pipeline/scan.js';
+import { readStoredHeader } from '../pipeline/stored-header.js';
 import type { CopyStory, HeldCopy, Store } from '../store/interfaces.js';
 import { diagnoseCopies, type Diagnosis } from './diagnose.js';
 import { arrivedAsKey, type CopyEvidence, type DiagnoseContext, parseOurReceived } from './evidence.js';
@@ -18,15 +19,8 @@ export async function diagnoseContext(store: Store): Promise<DiagnoseContext> {
   return { hostname: snap.settings.hostname, collectors: snap.collectors, users: snap.users.map((u) => ({ name: u.name, addresses: u.addresses })) };
 }
 
-/** The header block at the start of a stored blob (our Received line first). */
-export async function storedHeader(blobs: BlobStore, blob: string): Promise<Buffer> {
-  const data = await blobs.readBytes(blob, 0, HEADER_READ).catch(() => Buffer.alloc(0));
-  const m = /\r?\n\r?\n/.exec(data.toString('latin1'));
-  return m ? data.subarray(0, m.index + m[0].length) : data;
-}
-
 export async function evidenceOf(blobs: BlobStore, s: CopyStory): Promise<CopyEvidence> {
-  const headers = parseHeaderBlock(await storedHeader(blobs, s.blob).catch(() => Buffer.alloc(0)));
+  const headers = parseHeaderBlock(await readStoredHeader(blobs, s.blob, HEADER_READ).catch(() => Buffer.alloc(0)));
   return {
     label: `copy #${s.deliveryId}`,
     deliveryId: s.deliveryId,

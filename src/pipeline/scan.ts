@@ -68,8 +68,11 @@ export class MessageScanner {
   }
 }
 
-/** Finds the blank line that ends the header: LF LF or LF CR LF (also at the very start). */
-function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; bodyStart: number } | null {
+/**
+ * Finds the blank line that ends the header: LF LF or LF CR LF (also at the very start). The
+ * header is `[0, headerEnd)`, its last line end included; the body starts at `bodyStart`.
+ */
+export function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; bodyStart: number } | null {
   if (from === 0) {
     if (buf[0] === LF) return { headerEnd: 0, bodyStart: 1 };
     if (buf[0] === CR && buf[1] === LF) return { headerEnd: 0, bodyStart: 2 };

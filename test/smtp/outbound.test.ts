@@ -63,6 +63,21 @@ describe('outbound queue through the smarthost', () => {
     assert.doesNotMatch(bounce, /Final-Recipient: rfc822; good@remote\.test/);
   });
 
+  it("quotes only the header in a bounce of a message with bare LF line ends (the body stays out)", async () => {
+    const runner = outboundQueueRunner(h.ctx);
+    const message = 'From: bob@example.test\nTo: bad-lf@remote.test\nSubject: unix line ends\n\nSECRET BODY LINE\n';
+    await h.ctx.pipeline.ingest({
+      source: { kind: 'smtp', name: 'test', envelopeFrom: 'bob@example.test' },
+      routing: { mode: 'envelope', recipients: ['bad-lf@remote.test'] },
+      content: [Buffer.from(message)],
+    });
+    await runner.runOnce(Date.now());
+    const bounce = (await inbox(h.ctx, 'bob')).map((b) => b.toString()).find((t) => t.includes('Final-Recipient: rfc822; bad-lf@remote.test'));
+    assert.ok(bounce, 'bob got a bounce');
+    assert.match(bounce, /Content-Type: text\/rfc822-headers\r\n\r\nReceived: [\s\S]*Subject: unix line ends/);
+    assert.doesNotMatch(bounce, /SECRET BODY LINE/);
+  });
+
   it('tells the sender once when a recipient is still queued after delayWarningHours', async () => {
     const runner = outboundQueueRunner(h.ctx);
     assert.match((await submit('later-slow@remote.test', 'slow one')).out, /250 2\.6\.0 Queued/);

@@ -9,6 +9,7 @@
 import type { Settings } from '../../config/schema.js';
 import { MailError } from '../../errors.js';
 import type { DataContext } from '../../server/data-dir.js';
+import { readStoredHeader } from '../../pipeline/stored-header.js';
 import { periodicService } from '../../server/periodic-service.js';
 import type { Service } from '../../server/service.js';
 import type { OutboundItem } from '../../store/interfaces.js';
@@ -106,7 +107,8 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
       to: sender,
       arrival: new Date(failed[0]!.item.createdAt),
       failed: list,
-      originalHeaders: await headerBlock(ctx, failed[0]!.item.blob),
+      // The stored message's header block (up to 64 KB), for the DSN's text/rfc822-headers part.
+      originalHeaders: await readStoredHeader(ctx.blobs, failed[0]!.item.blob, 64 * 1024),
       action,
       ...(retryUntil ? { retryUntil } : {}),
     });
@@ -131,11 +133,4 @@ export function outboundQueueRunner(ctx: DataContext, opts: QueueRunnerOptions =
 /** The enhanced status code in a reply ("550 5.1.1 ..."), or the fallback. */
 function enhancedOf(reply: string, fallback: string): string {
   return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1] ?? fallback;
-}
-
-/** The stored message's header block (up to 64 KB), for the DSN's text/rfc822-headers part. */
-async function headerBlock(ctx: DataContext, blob: string): Promise<Buffer> {
-  const head = await ctx.blobs.readBytes(blob, 0, 64 * 1024);
-  const end = head.indexOf('\r\n\r\n');
-  return end >= 0 ? head.subarray(0, end + 2) : head;
 }
