@@ -3,8 +3,11 @@
  * Debian's Dovecot on loopback, in one run, three ways:
  *   - Postroom: `postroom collect` (compiled build), every message durably stored and delivered;
  *   - getmail6 (Debian's package) into a Maildir, as an unprivileged user;
- *   - a bare pipelined RETR loop that discards the bytes (the protocol's ceiling here).
- * All three leave the messages on the server, so they read the same mailbox.
+ *   - a bare pipelined RETR loop that discards the bytes (the protocol's ceiling here);
+ *   - on request (`--only ...,floor`), the floor: the bare loop plus batch files fsync'd and a
+ *     sha256 per message, no database (see runFloor).
+ * All of them leave the messages on the server, so they read the same mailbox. Each row also says
+ * how much CPU Dovecot and the whole machine spent during it (bench/lib/measure.ts).
  *
  *   npm run bench -- collect [--count N] [--max-mb M] [--only bare,postroom,getmail,floor]
  *
