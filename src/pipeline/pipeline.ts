@@ -18,6 +18,7 @@ import { contentFingerprint, messageIdOf } from './fingerprint.js';
 import { decodeForDisplay, first, parseHeaderBlock } from './header-fields.js';
 import { receivedHeader } from './received.js';
 import { route, type RoutingDecision, type RoutingSpec } from './route.js';
+import { readSpooledHeader } from './stored-header.js';
 import { MessageScanner } from './scan.js';
 import { listCopies } from '../lists/mailing.js';
 
@@ -225,7 +226,7 @@ export class Pipeline {
     if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
     const routing = entry.routing as RoutingSpec;
     const settings = await this.store.config.settings();
-    const fields = parseHeaderBlock(header ?? (await this.readHeader(entry.blob, entry.headerOffset, entry.headerLength)));
+    const fields = parseHeaderBlock(header ?? (await readSpooledHeader(this.blobs, entry)));
     const messageId = messageIdOf(fields);
     const fingerprint = contentFingerprint(fields, entry.bodyHash);
     const decision = await route(routing, fields, storeDirectory(this.store, settings));
@@ -328,9 +329,5 @@ export class Pipeline {
       await this.process(id).catch((err: unknown) => this.log.warn({ err, spool: id }, 'list copy not delivered yet; the spool runner will retry'));
     }
     return r;
-  }
-
-  private async readHeader(blob: string, offset: number, length: number): Promise<Buffer> {
-    return length === 0 ? Buffer.alloc(0) : this.blobs.readBytes(blob, offset, length);
   }
 }

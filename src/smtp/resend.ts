@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { messageIdOf } from '../pipeline/fingerprint.js';
+import { readSpooledHeader } from '../pipeline/stored-header.js';
 import { parseHeaderBlock } from '../pipeline/header-fields.js';
 import type { Settings } from '../config/schema.js';
 import type { SpoolCheck } from '../pipeline/spool-runner.js';
@@ -65,8 +66,7 @@ export function envelopeKey(sender: string, recipients: string[]): string {
 
 /** The Message-ID of a spooled message, read from its header block in the blob. */
 export async function spooledMessageId(blobs: BlobStore, entry: SpoolEntry): Promise<string | null> {
-  if (entry.headerLength === 0) return null;
-  return messageIdOf(parseHeaderBlock(await blobs.readBytes(entry.blob, entry.headerOffset, entry.headerLength)));
+  return messageIdOf(parseHeaderBlock(await readSpooledHeader(blobs, entry)));
 }
 
 export function submissionKey(user: string, messageId: string, contentHash: string, sender: string, recipients: string[]): SubmissionKey {
