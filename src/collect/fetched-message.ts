@@ -91,14 +91,13 @@ export class FetchBatcher {
     private readonly limits: BatchLimits = LIMITS,
   ) {}
 
-  /** Streams one message to disk (`size`: the server's, if known); starts storing the batch when it is full. */
-  async add(remoteId: string, content: Readable, size?: number): Promise<void> {
+  /** Streams one message to disk; starts storing the batch when it is full. */
+  async add(remoteId: string, content: Readable): Promise<void> {
     const received = await this.deps.pipeline.receive({
       source: { kind: 'collector', name: this.c.name, remoteId: `${this.mailboxKey} ${remoteId}`, detail: collectorDetail(this.c, this.mailboxKey, remoteId, this.report) },
       routing: this.routing,
       content,
       journal: { mailboxKey: this.mailboxKey, remoteId, collector: this.c.name },
-      ...(size === undefined ? {} : { sizeHint: size }),
     });
     this.pending.push(received);
     this.pendingBytes += received.entry.size;

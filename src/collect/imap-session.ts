@@ -79,7 +79,7 @@ export async function runImapSession(deps: CollectDeps, c: CollectorConfig, mail
             report.errors.push(`UID ${uid}: gone before it could be downloaded`);
             continue;
           }
-          await batcher.add(idOf(uid), dl.content, dl.meta?.expectedSize);
+          await batcher.add(idOf(uid), dl.content);
           opts.onProgress?.(++done, todo.length);
         }
       } catch (err) {

@@ -70,11 +70,10 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
     let done = 0;
     opts.onProgress?.(0, todo.length);
     const batcher = new FetchBatcher(deps, c, mailboxKey, routing, report);
-    const sizes = new Map(list.map((m) => [m.id, m.size]));
     let result;
     try {
       result = await client.retrieveMany(todo, async (id, body) => {
-        await batcher.add(ids.get(id)!, body, sizes.get(id));
+        await batcher.add(ids.get(id)!, body);
         opts.onProgress?.(++done, todo.length);
       });
     } catch (err) {

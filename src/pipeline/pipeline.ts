@@ -20,7 +20,6 @@ import { receivedHeader } from './received.js';
 import { route, type RoutingDecision, type RoutingSpec } from './route.js';
 import { readSpooledHeader } from './stored-header.js';
 import { MessageScanner } from './scan.js';
-import { OFFLOAD_MIN_BYTES } from './body-hash-offload.js';
 import { listCopies } from '../lists/mailing.js';
 
 export interface IngestRequest {
@@ -30,11 +29,6 @@ export interface IngestRequest {
   content: Readable | AsyncIterable<Buffer | string> | Iterable<Buffer>;
   /** For a collector: the journal row written with the spool row (never downloaded twice). */
   journal?: JournalKey;
-  /**
-   * The size the source announced (a POP3 LIST size, an IMAP RFC822.SIZE), if any: a large
-   * message's body is hashed on a worker thread (body-hash-offload.ts). Only a hint; any size works.
-   */
-  sizeHint?: number;
 }
 
 export interface IngestResult {
@@ -126,23 +120,19 @@ export class Pipeline {
     const forAddress = req.routing.mode === 'envelope' && req.routing.recipients.length === 1 ? req.routing.recipients[0] : undefined;
     const prefix = receivedHeader(req.source, settings.hostname, now, forAddress);
     const writer = await this.blobs.create();
-    const scanner = new MessageScanner({ offload: (req.sizeHint ?? 0) >= OFFLOAD_MIN_BYTES });
-    let scan;
+    const scanner = new MessageScanner();
     try {
       await writer.write(prefix);
       for await (const chunk of req.content) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'binary') : chunk;
-        // Hashed (here or on the worker) while it is written.
-        const hashing = scanner.update(buf);
+        scanner.update(buf);
         await writer.write(buf);
-        if (hashing) await hashing;
       }
-      scan = await scanner.finishAsync();
     } catch (err) {
-      scanner.discard();
       await writer.abort();
       throw new MailError({ message: 'reading the message failed before it was stored', cause: err });
     }
+    const scan = scanner.finish();
     const entry: NewSpoolEntry = {
       receivedAt: now.getTime(),
       source: req.source,

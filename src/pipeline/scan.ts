@@ -5,61 +5,42 @@
  *
  * Anything is accepted: bare LF, bare CR, NUL bytes, 8-bit, no header/body separator at all.
  */
-import { BodyHasher, CR, LF } from './body-hasher.js';
-import { openRemoteBodyHash, type BodyDigest, type RemoteBodyHash } from './body-hash-offload.js';
+import { createHash } from 'node:crypto';
+
+const LF = 10;
+const CR = 13;
 /** Header blocks larger than this are kept whole in the stored message but parsed only this far. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
-
-export interface ScanResult {
-  header: Buffer;
-  bodyHash: string;
-  size: number;
-  wireSize: number;
-}
-
-export interface ScanOptions {
-  /**
-   * Hash the body on the worker thread (body-hash-offload.ts): for a message the source said is
-   * large. `update` may then return a promise, and the result comes from `finishAsync`.
-   */
-  offload?: boolean;
-}
 
 export class MessageScanner {
   private headerChunks: Buffer[] = [];
   private headerLength = 0;
   private inHeader = true;
   private header: Buffer | null = null;
-  /** The body's hasher, once the header has ended: here, or on the worker. */
-  private local: BodyHasher | null = null;
-  private remote: RemoteBodyHash | null = null;
+  private body = new BodyHasher(false);
   private size = 0;
   /** Bare LFs before the body (the hasher counts the body's). */
   private bareLf = 0;
 
-  constructor(private readonly options: ScanOptions = {}) {}
-
-  /** A promise only when the body goes to the worker and its ring is full: await it before more. */
-  update(chunk: Buffer): Promise<void> | undefined {
-    if (chunk.length === 0) return undefined;
+  update(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.size += chunk.length;
-    if (!this.inHeader) return this.hashBody(chunk);
+    if (!this.inHeader) {
+      this.body.update(chunk);
+      return;
+    }
     this.headerChunks.push(chunk);
     const searchFrom = Math.max(0, this.headerLength - 3);
     this.headerLength += chunk.length;
     const all = this.headerChunks.length === 1 ? chunk : Buffer.concat(this.headerChunks);
     this.headerChunks = [all];
     const end = findHeaderEnd(all, searchFrom);
-    if (end) return this.finishHeader(all, end.headerEnd, end.bodyStart);
-    // No end of header in sight: parse what we have, hash the rest as body.
-    if (this.headerLength > MAX_HEADER_BYTES) return this.finishHeader(all, MAX_HEADER_BYTES, MAX_HEADER_BYTES);
-    return undefined;
-  }
-
-  private hashBody(chunk: Buffer): Promise<void> | undefined {
-    if (this.remote) return this.remote.update(chunk);
-    this.local!.update(chunk);
-    return undefined;
+    if (end) {
+      this.finishHeader(all, end.headerEnd, end.bodyStart);
+    } else if (this.headerLength > MAX_HEADER_BYTES) {
+      // No end of header in sight: parse what we have, hash the rest as body.
+      this.finishHeader(all, MAX_HEADER_BYTES, MAX_HEADER_BYTES);
+    }
   }
 
   /**
@@ -67,46 +48,23 @@ export class MessageScanner {
    * starts at `bodyStart`. The bytes before it are counted here, once: the body, most of the
    * bytes, is looked at only once per line (by the hasher), not once more to count.
    */
-  private finishHeader(all: Buffer, headerEnd: number, bodyStart: number): Promise<void> | undefined {
+  private finishHeader(all: Buffer, headerEnd: number, bodyStart: number): void {
     this.header = Buffer.from(all.subarray(0, headerEnd));
     this.headerChunks = [];
     this.inHeader = false;
     this.bareLf += countBareLf(all.subarray(0, bodyStart));
-    const afterCr = bodyStart > 0 && all[bodyStart - 1] === CR;
-    this.remote = this.options.offload ? openRemoteBodyHash(afterCr) : null;
-    if (!this.remote) this.local = new BodyHasher(afterCr);
-    return bodyStart < all.length ? this.hashBody(all.subarray(bodyStart)) : undefined;
+    this.body = new BodyHasher(bodyStart > 0 && all[bodyStart - 1] === CR);
+    this.body.update(all.subarray(bodyStart));
   }
 
-  /** A message that never had a blank line is all header. */
-  private endHeader(): void {
-    if (!this.inHeader) return;
-    const all = Buffer.concat(this.headerChunks);
-    const cut = Math.min(all.length, MAX_HEADER_BYTES);
-    // At most the bytes past MAX_HEADER_BYTES, already bounded: a promise here needs no wait.
-    void this.finishHeader(all, cut, cut)?.catch(() => undefined);
-  }
-
-  private result(body: BodyDigest): ScanResult {
-    return { header: this.header ?? Buffer.alloc(0), bodyHash: body.digest, size: this.size, wireSize: this.size + this.bareLf + body.bareLf };
-  }
-
-  /** Ends a scan that hashes on the event loop (no `offload`). */
-  finish(): ScanResult {
-    if (this.options.offload) throw new Error('MessageScanner.finish: an offloaded scan ends with finishAsync');
-    this.endHeader();
-    return this.result(this.local!.result());
-  }
-
-  /** Ends any scan; rejects if the worker failed (the message is then not stored). */
-  async finishAsync(): Promise<ScanResult> {
-    this.endHeader();
-    return this.result(this.remote ? await this.remote.result() : this.local!.result());
-  }
-
-  /** Abandons the scan (the message failed): frees its stream on the worker. */
-  discard(): void {
-    this.remote?.drop();
+  /** Ends the scan. A message that never had a blank line is all header. */
+  finish(): { header: Buffer; bodyHash: string; size: number; wireSize: number } {
+    if (this.inHeader) {
+      const all = Buffer.concat(this.headerChunks);
+      const cut = Math.min(all.length, MAX_HEADER_BYTES);
+      this.finishHeader(all, cut, cut);
+    }
+    return { header: this.header ?? Buffer.alloc(0), bodyHash: this.body.digest(), size: this.size, wireSize: this.size + this.bareLf + this.body.bareLf };
   }
 }
 
@@ -133,4 +91,88 @@ function countBareLf(buf: Buffer): number {
   let n = 0;
   for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, i + 1)) if (i === 0 || buf[i - 1] !== CR) n++;
   return n;
+}
+
+/** Normalized bytes of the chunk being hashed, shared by every BodyHasher: `update` uses it synchronously. */
+let scratch = Buffer.alloc(0);
+
+/**
+ * sha256 of the body with CRLF read as LF and trailing line breaks ignored, so the same body stored
+ * by two ISPs with different line endings hashes the same.
+ */
+class BodyHasher {
+  private readonly hash = createHash('sha256');
+  private pendingCr = false;
+  private pendingNewlines = 0;
+  /** LFs not preceded by CR: each takes one more octet on the wire (sent as CRLF). */
+  bareLf = 0;
+
+  /** `afterCr`: the byte before the body was a CR (a header cut at MAX_HEADER_BYTES), so an LF first is not bare. */
+  constructor(private afterCr: boolean) {}
+
+  update(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    if (scratch.length < n + 1) scratch = Buffer.allocUnsafeSlow(Math.max(n + 1, 64 * 1024));
+    const out = scratch;
+    let base = 0;
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      if (chunk[0] !== LF) out[base++] = CR;
+    }
+    // The chunk is copied once, then the gap left by each CRLF's CR is closed in place
+    // (copyWithin): no Buffer object per line, which cost more than the hashing itself. One
+    // search per line (for its LF) serves both the normalization and the count of bare LFs.
+    out.set(chunk, base);
+    let w = base; // end of the normalized bytes
+    let seg = base; // start of the bytes not yet moved down to w
+    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
+      if (lf === 0) {
+        // After a CR that ended the previous chunk (held back above, or before the body): a CRLF.
+        if (!this.afterCr) this.bareLf++;
+      } else if (chunk[lf - 1] !== CR) {
+        this.bareLf++;
+      } else {
+        // CRLF: drop the CR. A CR not followed by LF is content.
+        const cr = base + lf - 1;
+        out.copyWithin(w, seg, cr);
+        w += cr - seg;
+        seg = cr + 1;
+      }
+    }
+    let end = base + n;
+    this.afterCr = chunk[n - 1] === CR;
+    if (this.afterCr) {
+      // A CR at the end of the chunk: the next chunk tells whether it is a line end.
+      end--;
+      this.pendingCr = true;
+    }
+    if (seg < end) {
+      out.copyWithin(w, seg, end);
+      w += end - seg;
+    }
+    this.emit(out.subarray(0, w));
+  }
+
+  /** Feeds normalized bytes, holding back a run of trailing LFs until more content follows. */
+  private emit(data: Buffer): void {
+    if (data.length === 0) return;
+    let end = data.length;
+    while (end > 0 && data[end - 1] === LF) end--;
+    if (end === 0) {
+      this.pendingNewlines += data.length;
+      return;
+    }
+    if (this.pendingNewlines > 0) {
+      this.hash.update(Buffer.alloc(this.pendingNewlines, LF));
+      this.pendingNewlines = 0;
+    }
+    this.hash.update(data.subarray(0, end));
+    this.pendingNewlines = data.length - end;
+  }
+
+  digest(): string {
+    if (this.pendingCr) this.hash.update(Buffer.from([CR]));
+    return this.hash.digest('hex');
+  }
 }
