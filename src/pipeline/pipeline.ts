@@ -17,7 +17,8 @@ import { storeDirectory } from './directory.js';
 import { contentFingerprint, messageIdOf } from './fingerprint.js';
 import { decodeForDisplay, first, parseHeaderBlock } from './header-fields.js';
 import { receivedHeader } from './received.js';
-import { route, type RoutingDecision, type RoutingSpec } from './route.js';
+import { route, type Directory, type RoutingDecision, type RoutingSpec } from './route.js';
+import type { Settings } from '../config/schema.js';
 import { readSpooledHeader } from './stored-header.js';
 import { MessageScanner } from './scan.js';
 import { listCopies } from '../lists/mailing.js';
@@ -207,8 +208,11 @@ export class Pipeline {
   async processMany(spoolIds: number[], headers: Array<Buffer | undefined> = []): Promise<Array<IngestResult | MailError>> {
     if (spoolIds.length <= 1) return Promise.all(spoolIds.map((id) => this.process(id).catch((e: unknown) => e as MailError)));
     try {
+      // One snapshot of the settings and one directory for the batch: the same questions, asked once.
+      const settings = await this.store.config.settings();
+      const batch = { settings, directory: storeDirectory(this.store, settings, { memoize: true }) };
       const prepared: Prepared[] = [];
-      for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, headers[i]));
+      for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, headers[i], batch));
       const outcomes = await this.store.deliveries.deliverMany(prepared.map((p) => p.request));
       const results = prepared.map((p, i) => this.finish(p, outcomes[i]!));
       for (const r of results) await this.followUp(r);
@@ -221,15 +225,15 @@ export class Pipeline {
   }
 
   /** Everything a delivery needs, worked out outside the transaction. */
-  private async prepare(spoolId: number, header?: Buffer): Promise<Prepared> {
+  private async prepare(spoolId: number, header?: Buffer, batch?: { settings: Settings; directory: Directory }): Promise<Prepared> {
     const entry = await this.store.spool.get(spoolId);
     if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
     const routing = entry.routing as RoutingSpec;
-    const settings = await this.store.config.settings();
+    const settings = batch?.settings ?? (await this.store.config.settings());
     const fields = parseHeaderBlock(header ?? (await readSpooledHeader(this.blobs, entry)));
     const messageId = messageIdOf(fields);
     const fingerprint = contentFingerprint(fields, entry.bodyHash);
-    const decision = await route(routing, fields, storeDirectory(this.store, settings));
+    const decision = await route(routing, fields, batch?.directory ?? storeDirectory(this.store, settings));
     // Mailing lists: their copies are new messages, made durable now and spooled by the delivery
     // transaction below (so exactly once). A refused non-member post is kept, never dropped.
     let spawn: NewSpoolEntry[] | undefined;

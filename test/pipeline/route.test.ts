@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ListConfig } from '../../src/config/schema.js';
+import type { ListConfig, Settings } from '../../src/config/schema.js';
+import { storeDirectory } from '../../src/pipeline/directory.js';
+import type { Store } from '../../src/store/interfaces.js';
 import { parseHeaderBlock } from '../../src/pipeline/header-fields.js';
 import { route, type Directory, type RoutingSpec } from '../../src/pipeline/route.js';
 
@@ -78,4 +80,43 @@ describe('route', () => {
       assert.ok(d.notes.length > 0 || c.spec.mode === 'envelope');
     });
   }
+});
+
+describe('storeDirectory for a batch (memoize)', () => {
+  it('asks the store each question once per directory, and again after a failure', async () => {
+    const asked: string[] = [];
+    let failNext = true;
+    const store = {
+      config: {
+        ownerOf: async (a: string) => (asked.push(`owner ${a}`), undefined),
+        list: async (n: string) => (asked.push(`list ${n}`), undefined),
+      },
+      users: {
+        get: async (n: string) => {
+          asked.push(`user ${n}`);
+          if (failNext) {
+            failNext = false;
+            throw new Error('busy');
+          }
+          return n === 'bob' ? { name: 'bob' } : undefined;
+        },
+        list: async () => (asked.push('users'), [{ name: 'jane', admin: true }]),
+      },
+    } as unknown as Store;
+    const settings = { domains: ['example.test'], unknownRecipient: 'postmaster' } as Settings;
+    const batch = storeDirectory(store, settings, { memoize: true });
+    await assert.rejects(batch.userExists('bob'), /busy/);
+    assert.equal(await batch.userExists('bob'), true);
+    assert.equal(await batch.userExists('bob'), true);
+    assert.equal(await batch.ownerOf('x@example.test'), undefined);
+    assert.equal(await batch.ownerOf('x@example.test'), undefined);
+    assert.equal(await batch.fallbackUser(), 'jane');
+    assert.equal(await batch.fallbackUser(), 'jane');
+    assert.deepEqual(asked, ['user bob', 'user bob', 'owner x@example.test', 'users']);
+    // A directory without memoize (one delivery) asks every time.
+    const single = storeDirectory(store, settings);
+    await single.userExists('bob');
+    await single.userExists('bob');
+    assert.equal(asked.filter((a) => a === 'user bob').length, 4);
+  });
 });
