@@ -22,7 +22,7 @@ export async function fillMailbox(pipeline: Pipeline, recipient: string, message
     const ids = await pipeline.acceptMany(received);
     await pipeline.processMany(
       ids.map((id) => id!),
-      received.map((r) => r.header),
+      received,
     );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
-import type { CollectorConfig } from '../config/schema.js';
+import type { CollectorConfig, Settings } from '../config/schema.js';
 import type { Pipeline, ReceivedMessage } from '../pipeline/pipeline.js';
 import type { RoutingSpec } from '../pipeline/route.js';
 import type { Store } from '../store/interfaces.js';
@@ -77,6 +77,8 @@ const LIMITS: BatchLimits = { messages: 32, bytes: 16 * 1024 * 1024, depth: 2 };
 export class FetchBatcher {
   private pending: ReceivedMessage[] = [];
   private pendingBytes = 0;
+  /** The settings snapshot of the batch being filled. */
+  private settings: Settings | undefined;
   /** Batches on their way, oldest first. */
   private inflight: Array<Promise<void>> = [];
   /** The last batch started: the next one records its rows after it. */
@@ -93,12 +95,15 @@ export class FetchBatcher {
 
   /** Streams one message to disk; starts storing the batch when it is full. */
   async add(remoteId: string, content: Readable): Promise<void> {
-    const received = await this.deps.pipeline.receive({
-      source: { kind: 'collector', name: this.c.name, remoteId: `${this.mailboxKey} ${remoteId}`, detail: collectorDetail(this.c, this.mailboxKey, remoteId, this.report) },
+    // The settings (the Received line's host name) are read once per batch, not per message.
+    if (this.pending.length === 0 || !this.settings) this.settings = await this.deps.store.config.settings();
+    const request = {
+      source: { kind: 'collector' as const, name: this.c.name, remoteId: `${this.mailboxKey} ${remoteId}`, detail: collectorDetail(this.c, this.mailboxKey, remoteId, this.report) },
       routing: this.routing,
       content,
       journal: { mailboxKey: this.mailboxKey, remoteId, collector: this.c.name },
-    });
+    };
+    const received = await this.deps.pipeline.receive(request, { settings: this.settings });
     this.pending.push(received);
     this.pendingBytes += received.entry.size;
     if (this.pending.length >= this.limits.messages || this.pendingBytes >= this.limits.bytes) {
@@ -156,11 +161,11 @@ export class FetchBatcher {
       throw err;
     }
     // null: another session had already downloaded it (the lock makes this rare); its copy counts.
-    const accepted = ids.flatMap((id, i) => (id === null ? [] : [{ id, header: batch[i]!.header }]));
+    const accepted = ids.flatMap((id, i) => (id === null ? [] : [{ id, received: batch[i]! }]));
     this.report.downloaded += accepted.length;
     const results = await this.deps.pipeline.processMany(
       accepted.map((a) => a.id),
-      accepted.map((a) => a.header),
+      accepted.map((a) => a.received),
     );
     for (const r of results) {
       if (r instanceof Error) this.report.errors.push(`delivery failed (the message stays spooled and will be retried): ${r.message}`);

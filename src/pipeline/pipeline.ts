@@ -82,6 +82,14 @@ async function persistEntries(blobs: BlobStore, received: Array<{ writer: BlobWr
   received.forEach((r, i) => (r.entry.blob = ids[i]!));
 }
 
+/** A received message whose spool entry the caller has just written (see processMany). */
+type Known = Pick<ReceivedMessage, 'header' | 'entry'>;
+
+/** The spool entry as written by `recordMany`, without reading it back. */
+function pendingEntry(id: number, entry: NewSpoolEntry): SpoolEntry {
+  return { ...entry, id, state: 'pending', attempts: 0, lastError: null, ingestId: null };
+}
+
 export class Pipeline {
   private readonly deliveredListeners = new Set<(d: DeliveredBlob) => void>();
 
@@ -113,10 +121,11 @@ export class Pipeline {
 
   /**
    * First half of `accept`: streams the message to a new blob file and scans it, without making
-   * anything durable. Hand the result to `acceptMany` (or `discard` it).
+   * anything durable. Hand the result to `acceptMany` (or `discard` it). `batch.settings`: a
+   * snapshot the caller read for a batch of messages, instead of a read per message.
    */
-  async receive(req: IngestRequest): Promise<ReceivedMessage> {
-    const settings = await this.store.config.settings();
+  async receive(req: IngestRequest, batch?: { settings: Settings }): Promise<ReceivedMessage> {
+    const settings = batch?.settings ?? (await this.store.config.settings());
     const now = new Date();
     const forAddress = req.routing.mode === 'envelope' && req.routing.recipients.length === 1 ? req.routing.recipients[0] : undefined;
     const prefix = receivedHeader(req.source, settings.hostname, now, forAddress);
@@ -200,19 +209,20 @@ export class Pipeline {
   }
 
   /**
-   * `process` for several spool entries in one delivery transaction (one fsync); `headers` may
-   * give each entry's header block when the caller still has it (see ReceivedMessage). If the batch
-   * fails, each entry is tried alone, so one bad message never holds back the others; an entry
-   * that still fails yields its MailError in place of a result.
+   * `process` for several spool entries in one delivery transaction (one fsync). `received` may
+   * give, for each entry, the message as `receive` returned it when the caller still has it: its
+   * header block and spool entry are then not read back (the transaction still checks the entry's
+   * state). If the batch fails, each entry is tried alone, so one bad message never holds back the
+   * others; an entry that still fails yields its MailError in place of a result.
    */
-  async processMany(spoolIds: number[], headers: Array<Buffer | undefined> = []): Promise<Array<IngestResult | MailError>> {
+  async processMany(spoolIds: number[], received: Array<Known | undefined> = []): Promise<Array<IngestResult | MailError>> {
     if (spoolIds.length <= 1) return Promise.all(spoolIds.map((id) => this.process(id).catch((e: unknown) => e as MailError)));
     try {
       // One snapshot of the settings and one directory for the batch: the same questions, asked once.
       const settings = await this.store.config.settings();
       const batch = { settings, directory: storeDirectory(this.store, settings, { memoize: true }) };
       const prepared: Prepared[] = [];
-      for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, headers[i], batch));
+      for (const [i, id] of spoolIds.entries()) prepared.push(await this.prepare(id, received[i], batch));
       const outcomes = await this.store.deliveries.deliverMany(prepared.map((p) => p.request));
       const results = prepared.map((p, i) => this.finish(p, outcomes[i]!));
       for (const r of results) await this.followUp(r);
@@ -225,9 +235,10 @@ export class Pipeline {
   }
 
   /** Everything a delivery needs, worked out outside the transaction. */
-  private async prepare(spoolId: number, header?: Buffer, batch?: { settings: Settings; directory: Directory }): Promise<Prepared> {
-    const entry = await this.store.spool.get(spoolId);
+  private async prepare(spoolId: number, known?: Known, batch?: { settings: Settings; directory: Directory }): Promise<Prepared> {
+    const entry = known ? pendingEntry(spoolId, known.entry) : await this.store.spool.get(spoolId);
     if (!entry) throw new MailError({ message: `spool entry ${spoolId} does not exist`, temporary: false });
+    const header = known?.header;
     const routing = entry.routing as RoutingSpec;
     const settings = batch?.settings ?? (await this.store.config.settings());
     const fields = parseHeaderBlock(header ?? (await readSpooledHeader(this.blobs, entry)));

@@ -17,7 +17,7 @@ export async function deliverBatch(pipeline: Pipeline, to: string, contents: Buf
   const ids = await pipeline.acceptMany(received);
   const results = await pipeline.processMany(
     ids.map((id) => id!),
-    received.map((r) => r.header),
+    received,
   );
   for (const r of results) {
     if (r instanceof Error) throw r;

@@ -208,3 +208,36 @@ describe('pipeline: the spool (accept, then deliver exactly once)', () => {
     }
   });
 });
+
+describe('pipeline: a batch delivered from what the caller received', () => {
+  let ctx: TestContext;
+  before(async () => (ctx = await testContext(officeYaml)));
+  after(async () => ctx.cleanup());
+
+  it('gives the same ingest record as a delivery that reads the spool entry back', async () => {
+    const contents = [1, 2, 3].map((i) => message({ messageId: `<batch-known-${i}@remote.test>`, body: `text ${i}\r\n` }));
+    const receiveAll = async () => {
+      const received = [];
+      for (const c of contents) received.push(await ctx.pipeline.receive({ source: { kind: 'cli', name: 'batch' }, routing: toBob, content: [c] }));
+      return { received, ids: (await ctx.pipeline.acceptMany(received)).map((id) => id!) };
+    };
+    // Delivered from the received messages (no read back), then the same messages again,
+    // delivered after reading each entry from the store: the second batch are duplicates.
+    const a = await receiveAll();
+    const fromReceived = await ctx.pipeline.processMany(a.ids, a.received);
+    const b = await receiveAll();
+    const fromStore = await ctx.pipeline.processMany(b.ids);
+    for (const [i, r] of fromReceived.entries()) {
+      const s = fromStore[i]!;
+      assert.ok(!(r instanceof Error) && !(s instanceof Error));
+      assert.equal(r.fingerprint, s.fingerprint);
+      assert.equal(r.messageId, s.messageId);
+      assert.equal(r.size, s.size);
+      assert.equal(r.blob, a.received[i]!.entry.blob);
+      assert.deepEqual(r.results.map((x) => x.outcome), ['delivered']);
+      assert.deepEqual(s.results.map((x) => x.outcome), ['suppressed']);
+      const [ta, tb] = [await ctx.store.trace.ingest(r.ingestId), await ctx.store.trace.ingest(s.ingestId)];
+      assert.deepEqual({ ...ta, ingestId: 0, receivedAt: 0 }, { ...tb, ingestId: 0, receivedAt: 0 });
+    }
+  });
+});
