@@ -72,11 +72,15 @@ export class SqliteDeliveryStore implements DeliveryStore {
     let mailbox: string | null = null;
     let uid: number | null = null;
     if (outcome !== 'suppressed') {
-      ensureMailboxes(db, r.user);
       mailbox = outcome === 'held' ? HELD_MAILBOX : 'INBOX';
-      const box = db.prepare('SELECT id, uid_next FROM mailboxes WHERE owner = ? AND name = ?').get(r.user, mailbox) as { id: number; uid_next: number };
-      uid = box.uid_next;
-      db.prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = ?').run(box.id);
+      // The folder's next UID, taken in one statement. A user's standard folders are created the
+      // first time one is missing here (as at every IMAP or POP3 login), not checked per message.
+      let box = takeUid(db, r.user, mailbox);
+      if (!box) {
+        ensureMailboxes(db, r.user);
+        box = takeUid(db, r.user, mailbox)!;
+      }
+      uid = box.uid;
       messageRow = Number(
         db
           .prepare(
@@ -123,4 +127,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
       .prepare('SELECT recipient AS user, outcome, reason, via, at FROM deliveries WHERE ingest_id = ? ORDER BY id')
       .all(ingestId) as Array<{ user: string; outcome: 'delivered' | 'held' | 'suppressed'; reason: string; via: string; at: number }>;
   }
+}
+
+/** Takes the next UID of `owner`'s folder `name` (undefined if it does not exist). */
+function takeUid(db: Db, owner: string, name: string): { id: number; uid: number } | undefined {
+  return db.prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE owner = ? AND name = ? RETURNING id, uid_next - 1 AS uid').get(owner, name) as
+    | { id: number; uid: number }
+    | undefined;
 }
