@@ -1,6 +1,6 @@
 import type { DeliverOutcome, DeliveryRequest, DeliveryResult, DeliveryStore, IngestRecord, LedgerMatch, RecipientDelivery } from '../interfaces.js';
 import type { Db } from './database.js';
-import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
+import { HELD_MAILBOX, takeNextUid } from './mailboxes.js';
 import { insertOutbound } from './outbound.js';
 import { insertSpoolRow } from './spool.js';
 
@@ -73,13 +73,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
     let uid: number | null = null;
     if (outcome !== 'suppressed') {
       mailbox = outcome === 'held' ? HELD_MAILBOX : 'INBOX';
-      // The folder's next UID, taken in one statement. A user's standard folders are created the
-      // first time one is missing here (as at every IMAP or POP3 login), not checked per message.
-      let box = takeUid(db, r.user, mailbox);
-      if (!box) {
-        ensureMailboxes(db, r.user);
-        box = takeUid(db, r.user, mailbox)!;
-      }
+      const box = takeNextUid(db, r.user, mailbox);
       uid = box.uid;
       messageRow = Number(
         db
@@ -129,9 +123,3 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 }
 
-/** Takes the next UID of `owner`'s folder `name` (undefined if it does not exist). */
-function takeUid(db: Db, owner: string, name: string): { id: number; uid: number } | undefined {
-  return db.prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE owner = ? AND name = ? RETURNING id, uid_next - 1 AS uid').get(owner, name) as
-    | { id: number; uid: number }
-    | undefined;
-}

@@ -5,7 +5,7 @@
  */
 import type { HeldCopy, HeldCopyStore, Source } from '../interfaces.js';
 import type { Db } from './database.js';
-import { ensureMailboxes, HELD_MAILBOX } from './mailboxes.js';
+import { HELD_MAILBOX, takeNextUid } from './mailboxes.js';
 
 interface HeldRow {
   delivery_id: number;
@@ -84,18 +84,12 @@ export class SqliteHeldCopyStore implements HeldCopyStore {
     const run = db.transaction(() => {
       const r = db.prepare(`${SELECT_HELD} AND d.id = ?`).get(deliveryId) as HeldRow | undefined;
       if (!r) return undefined;
-      ensureMailboxes(db, r.recipient);
-      const inbox = db.prepare(`SELECT id, uid_next, uid_validity FROM mailboxes WHERE owner = ? AND name = 'INBOX'`).get(r.recipient) as {
-        id: number;
-        uid_next: number;
-        uid_validity: number;
-      };
+      const inbox = takeNextUid(db, r.recipient, 'INBOX');
       // The same row moves (its provenance keeps pointing at it); a new UID, as IMAP MOVE gives.
-      db.prepare('UPDATE messages SET mailbox_id = ?, uid = ? WHERE id = ?').run(inbox.id, inbox.uid_next, r.message_row);
-      db.prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE id = ?').run(inbox.id);
-      const detail = { from: { mailbox: HELD_MAILBOX, uid: r.uid, uidValidity: r.uid_validity }, to: { mailbox: 'INBOX', uid: inbox.uid_next, uidValidity: inbox.uid_validity } };
+      db.prepare('UPDATE messages SET mailbox_id = ?, uid = ? WHERE id = ?').run(inbox.id, inbox.uid, r.message_row);
+      const detail = { from: { mailbox: HELD_MAILBOX, uid: r.uid, uidValidity: r.uid_validity }, to: { mailbox: 'INBOX', uid: inbox.uid, uidValidity: inbox.uidValidity } };
       insertEvent(db, deliveryId, 'released', at, actor, detail);
-      return { uid: inbox.uid_next, uidValidity: inbox.uid_validity };
+      return { uid: inbox.uid, uidValidity: inbox.uidValidity };
     });
     return run.immediate();
   }

@@ -27,6 +27,22 @@ export function ensureMailboxes(db: Db, owner: string): void {
   }
 }
 
+/**
+ * Takes the next UID of `owner`'s folder `name` in one statement (with the folder's id and
+ * UIDVALIDITY). The user's standard folders are created the first time the folder is missing
+ * (as at every IMAP or POP3 login), not checked for every message. `name` must be a standard folder.
+ */
+export function takeNextUid(db: Db, owner: string, name: string): { id: number; uid: number; uidValidity: number } {
+  const take = () =>
+    db
+      .prepare('UPDATE mailboxes SET uid_next = uid_next + 1 WHERE owner = ? AND name = ? RETURNING id, uid_next - 1 AS uid, uid_validity AS uidValidity')
+      .get(owner, name) as { id: number; uid: number; uidValidity: number } | undefined;
+  const taken = take();
+  if (taken) return taken;
+  ensureMailboxes(db, owner);
+  return take()!;
+}
+
 interface MessageRow {
   id: number;
   mailbox_id: number;
