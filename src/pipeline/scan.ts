@@ -6,6 +6,7 @@
  * Anything is accepted: bare LF, bare CR, NUL bytes, 8-bit, no header/body separator at all.
  */
 import { createHash } from 'node:crypto';
+import { lineEnds } from './line-ends.js';
 
 const LF = 10;
 const CR = 13;
@@ -93,9 +94,6 @@ function countBareLf(buf: Buffer): number {
   return n;
 }
 
-/** Normalized bytes of the chunk being hashed, shared by every BodyHasher: `update` uses it synchronously. */
-let scratch = Buffer.alloc(0);
-
 /**
  * sha256 of the body with CRLF read as LF and trailing line breaks ignored, so the same body stored
  * by two ISPs with different line endings hashes the same.
@@ -113,45 +111,17 @@ class BodyHasher {
   update(chunk: Buffer): void {
     const n = chunk.length;
     if (n === 0) return;
-    if (scratch.length < n + 1) scratch = Buffer.allocUnsafeSlow(Math.max(n + 1, 64 * 1024));
-    const out = scratch;
-    let base = 0;
-    if (this.pendingCr) {
-      this.pendingCr = false;
-      if (chunk[0] !== LF) out[base++] = CR;
-    }
-    // The chunk is copied once, then the gap left by each CRLF's CR is closed in place
-    // (copyWithin): no Buffer object per line, which cost more than the hashing itself. One
-    // search per line (for its LF) serves both the normalization and the count of bare LFs.
-    out.set(chunk, base);
-    let w = base; // end of the normalized bytes
-    let seg = base; // start of the bytes not yet moved down to w
-    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
-      if (lf === 0) {
-        // After a CR that ended the previous chunk (held back above, or before the body): a CRLF.
-        if (!this.afterCr) this.bareLf++;
-      } else if (chunk[lf - 1] !== CR) {
-        this.bareLf++;
-      } else {
-        // CRLF: drop the CR. A CR not followed by LF is content.
-        const cr = base + lf - 1;
-        out.copyWithin(w, seg, cr);
-        w += cr - seg;
-        seg = cr + 1;
-      }
-    }
-    let end = base + n;
+    // A CR held back from the previous chunk is content unless this chunk starts with its LF.
+    const leadingCr = this.pendingCr && chunk[0] !== LF;
+    // An LF first after a CR (held back, or the header's last byte) ends a CRLF, not counted below.
+    const lfAfterCr = chunk[0] === LF && this.afterCr;
     this.afterCr = chunk[n - 1] === CR;
-    if (this.afterCr) {
-      // A CR at the end of the chunk: the next chunk tells whether it is a line end.
-      end--;
-      this.pendingCr = true;
-    }
-    if (seg < end) {
-      out.copyWithin(w, seg, end);
-      w += end - seg;
-    }
-    this.emit(out.subarray(0, w));
+    // A CR at the end of the chunk: the next chunk tells whether it is a line end.
+    this.pendingCr = this.afterCr;
+    const compactor = lineEnds();
+    const normalized = compactor.compact(chunk, leadingCr, this.afterCr);
+    this.bareLf += compactor.lfs - compactor.crlfs - (lfAfterCr ? 1 : 0);
+    this.emit(normalized);
   }
 
   /** Feeds normalized bytes, holding back a run of trailing LFs until more content follows. */
