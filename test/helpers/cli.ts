@@ -12,9 +12,23 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(dataDir: string, args: string[], input?: string | Buffer): Promise<RunResult> {
+/**
+ * Which `postroom` to run: the sources (bin/postroom.js with POSTROOM_FROM_SOURCE=1, the default)
+ * or a bundle's main.js (test/helpers/bundle.ts), as bin/postroom.js runs the build.
+ */
+export interface Command {
+  bundle?: string;
+}
+
+function spawnArgs(dataDir: string, args: string[], command: Command): [string[], NodeJS.ProcessEnv] {
+  if (command.bundle) return [['--max-semi-space-size=4', command.bundle, ...args], { ...process.env, POSTROOM_DATA: dataDir }];
+  return [[BIN, ...args], { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }];
+}
+
+export function run(dataDir: string, args: string[], input?: string | Buffer, command: Command = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [argv, env] = spawnArgs(dataDir, args, command);
+    const child = spawn(process.execPath, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,8 +40,9 @@ export function run(dataDir: string, args: string[], input?: string | Buffer): P
 }
 
 /** Starts `postroom start` and resolves once it says it is running. */
-export function startServer(dataDir: string): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(dataDir: string, command: Command = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const [argv, env] = spawnArgs(dataDir, ['start'], command);
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
