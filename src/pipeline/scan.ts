@@ -87,11 +87,13 @@ export function findHeaderEnd(buf: Buffer, from: number): { headerEnd: number; b
   return null;
 }
 
-/** LFs in `buf` not preceded by CR (its first byte counts as one after a line start). */
+/** LFs in `buf` not preceded by CR (an LF first counts: it starts the message). */
 function countBareLf(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, i + 1)) if (i === 0 || buf[i - 1] !== CR) n++;
-  return n;
+  if (buf.length === 0) return 0;
+  // The body's rule (line-ends.ts), whose compacted copy is not needed here.
+  const compactor = lineEnds();
+  compactor.compact(buf, false, false);
+  return compactor.lfs - compactor.crlfs;
 }
 
 /**

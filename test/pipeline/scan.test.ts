@@ -59,6 +59,9 @@ describe('MessageScanner', () => {
     const mixed = Buffer.from('A: b\r\n\nx\ny\r\n');
     assert.equal(scan([mixed]).wireSize, mixed.length + 2);
     assert.equal(scan(splitAt(mixed, [5, 6])).wireSize, mixed.length + 2);
+    // An empty header: the message starts with its blank line, an LF first is bare too.
+    assert.equal(scan([Buffer.from('\nx\n')]).wireSize, 5);
+    assert.equal(scan([Buffer.from('\r\nx\r\n')]).wireSize, 5);
   });
 
   it('ignores trailing line breaks in the body hash but not inner ones', () => {
