@@ -47,7 +47,7 @@ export class MessageScanner {
   /**
    * The header is `all[0, headerEnd)`; the body (hashed, and counted for bare LFs by the hasher)
    * starts at `bodyStart`. The bytes before it are counted here, once: the body, most of the
-   * bytes, is looked at only once per line (by the hasher), not once more to count.
+   * bytes, goes through the line-end engine once (by the hasher), not once more to count.
    */
   private finishHeader(all: Buffer, headerEnd: number, bodyStart: number): void {
     this.header = Buffer.from(all.subarray(0, headerEnd));

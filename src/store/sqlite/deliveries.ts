@@ -122,4 +122,3 @@ export class SqliteDeliveryStore implements DeliveryStore {
       .all(ingestId) as Array<{ user: string; outcome: 'delivered' | 'held' | 'suppressed'; reason: string; via: string; at: number }>;
   }
 }
-
