@@ -33,6 +33,10 @@
  * docs/benchmarks.md). Three in a row slower than SLOW_SYNC_MS (a disk throttling writers; one
  * alone is a preemption on a busy machine, see SlowStreak) send them all through the pool for a
  * minute.
+ *
+ * Large messages (past BUFFER_BYTES) are written with O_DIRECT where the file system allows it:
+ * from a few aligned buffers, through the thread pool, never into the page cache (direct-io.ts
+ * says why: on a virtual machine every new page-cache page can be a fault in the host).
  */
 import fs, { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
@@ -44,6 +48,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { MailError } from '../errors.js';
 import { SlowStreak } from '../util/slow-streak.js';
+import { DirectBuffers, DirectFile } from './direct-io.js';
 
 const openAsync = promisify(fs.open);
 const writevAsync = promisify(fs.writev);
@@ -94,6 +99,19 @@ export class BlobStore {
   private readonly slowCalls = new SlowStreak(SLOW_SYNC_MS);
 
   constructor(readonly root: string) {}
+
+  /**
+   * @internal aligned buffers for writing large messages with O_DIRECT (src/blobs/direct-io.ts):
+   * probed at the first large message; null where the file system refuses O_DIRECT (then, and
+   * in tests that set it to null, large messages go through the page cache).
+   */
+  direct: DirectBuffers | null | undefined;
+
+  /** @internal the direct-write buffers, probed once. */
+  directBuffers(): DirectBuffers | null {
+    if (this.direct === undefined) this.direct = DirectBuffers.probe(this.root);
+    return this.direct;
+  }
 
   /** @internal whether a quick system call may be made synchronously now. */
   get syncCalls(): boolean {
@@ -289,9 +307,11 @@ export interface BlobLocation {
 /**
  * Writes one blob. Bytes are gathered in memory up to BUFFER_BYTES and written in large pieces; a
  * small message (most mail) reaches the disk in one write, at `persist` time, alongside the other
- * messages of its batch. A large message's pieces are written at their offsets: synchronously
- * while the store allows it (see the file's comment), else through the thread pool without
- * waiting for each other (`write()` only waits once WRITES_IN_FLIGHT pieces are on their way).
+ * messages of its batch. A large message is written with O_DIRECT (DirectFile) where the file
+ * system allows it and quick calls may be made synchronously; otherwise its pieces are written at
+ * their offsets through the page cache: synchronously while the store allows it (see the file's
+ * comment), else through the thread pool without waiting for each other (`write()` only waits
+ * once WRITES_IN_FLIGHT pieces are on their way).
  * Waiting for each 64 KB write was the largest stall of `postroom collect`. Memory stays bounded
  * whatever the message size.
  */
@@ -308,6 +328,8 @@ export class BlobWriter {
   private position = 0;
   /** Pieces written through the pool and not yet awaited, oldest first. */
   private writes: Array<Promise<void>> = [];
+  /** Set once the blob is being written with O_DIRECT (a large message, see direct-io.ts). */
+  private direct: DirectFile | null = null;
 
   /** Set when `persist` wrote this blob into a batch file: its id there, and that file. */
   private batch: { id: string; file: BatchFile } | null = null;
@@ -332,6 +354,11 @@ export class BlobWriter {
   /** @internal whether every byte is still in memory (no file yet), so that `persist` may put it into a batch file. */
   get inMemory(): boolean {
     return this.fd === null && this.opening === null && this.writes.length === 0 && !this.aborted && this.batch === null && this.written > 0;
+  }
+
+  /** @internal the descriptor of the file being written with O_DIRECT, if this blob is (tests look at its flags). */
+  get directFd(): number | null {
+    return this.direct?.fd ?? null;
   }
 
   /** @internal whether it was put into a batch file (it has no file of its own). */
@@ -360,17 +387,30 @@ export class BlobWriter {
   async write(chunk: Buffer): Promise<void> {
     if (this.done) throw new Error('blob already sealed or aborted');
     this.written += chunk.length;
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.length;
     bytesSinceGc += chunk.length;
     if (bytesSinceGc >= GC_EVERY_BYTES) {
       bytesSinceGc = 0;
       minorGc();
     }
+    if (this.direct) return this.direct.write(chunk);
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
     if (this.bufferedBytes < BUFFER_BYTES) return;
+    if (this.startDirect()) {
+      for (const b of this.take().data) await this.direct!.write(b);
+      return;
+    }
     if (this.writeNow()) return;
     this.issue();
     if (this.writes.length >= WRITES_IN_FLIGHT) await this.writes.shift();
+  }
+
+  /**
+   * No more bytes will be written: a large message written directly sends its last piece now
+   * (see DirectFile.end), instead of at `persist`. Optional; a failure shows at `persist`.
+   */
+  end(): void {
+    this.direct?.end().catch(() => undefined);
   }
 
   /** Takes what is buffered and where it goes in the file. */
@@ -380,6 +420,19 @@ export class BlobWriter {
     this.buffered = [];
     this.bufferedBytes = 0;
     return piece;
+  }
+
+  /**
+   * Starts writing with O_DIRECT when the store's file system allows it and quick system calls
+   * may be made synchronously (a slow disk sends everything through the pool instead, as before).
+   */
+  private startDirect(): boolean {
+    if (!this.store.syncCalls || this.opening || this.fd !== null) return false;
+    const buffers = this.store.directBuffers();
+    if (!buffers) return false;
+    this.direct = this.store.timed(() => DirectFile.create(this.file, buffers));
+    this.fd = this.direct.fd;
+    return true;
   }
 
   /** Writes what is buffered synchronously, when the store allows it; false if it did not. */
@@ -428,7 +481,9 @@ export class BlobWriter {
 
   /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd and closed. */
   async sync(): Promise<void> {
-    if (this.bufferedBytes > 0 || (this.fd === null && !this.opening)) {
+    if (this.direct) {
+      await this.direct.finish();
+    } else if (this.bufferedBytes > 0 || (this.fd === null && !this.opening)) {
       if (!this.writeNow()) this.issue();
     }
     await Promise.all(this.writes.splice(0));
@@ -462,6 +517,7 @@ export class BlobWriter {
     this.bufferedBytes = 0;
     // Pieces still being written must land (or fail) before their file is closed and removed.
     await Promise.allSettled(this.writes.splice(0));
+    await this.direct?.settle();
     const fd = this.fd ?? (await this.opening?.catch(() => null)) ?? null;
     this.fd = null;
     this.opening = null;

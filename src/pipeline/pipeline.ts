@@ -142,6 +142,7 @@ export class Pipeline {
       await writer.abort();
       throw new MailError({ message: 'reading the message failed before it was stored', cause: err });
     }
+    writer.end();
     const scan = scanner.finish();
     const entry: NewSpoolEntry = {
       receivedAt: now.getTime(),
