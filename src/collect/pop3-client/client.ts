@@ -210,9 +210,9 @@ export class Pop3Client {
   }
 
   /**
-   * Retrieves messages in order, keeping up to `window` RETR commands in flight when the server
-   * pipelines (one at a time otherwise). `onMessage` gets each body and must read it to its end
-   * before resolving. A message the server refuses with -ERR is reported in `refused` and the rest
+   * Retrieves messages in order, keeping between half of `window` and `window` RETR commands in
+   * flight when the server pipelines (one at a time otherwise). `onMessage` gets each body and
+   * must read it to its end before resolving. A message the server refuses with -ERR is reported in `refused` and the rest
    * go on; a connection failure, or `onMessage` throwing, ends the session and rejects.
    */
   async retrieveMany(
@@ -224,7 +224,12 @@ export class Pop3Client {
     const inFlight: Array<{ id: number; reply: Promise<BodyStream> }> = [];
     const result: RetrieveManyResult = { retrieved: [], refused: [] };
     let next = 0;
+    // Refilled once half the window is answered, not after each message: the RETRs sent together
+    // leave in one write (session.writeLine), one packet and one wake-up of the server for half a
+    // window instead of one per message, and the server still has half a window queued.
+    const refillAt = Math.floor(window / 2);
     const fill = () => {
+      if (inFlight.length > refillAt) return;
       while (inFlight.length < window && next < ids.length) {
         const id = ids[next++]!;
         const reply = this.retr(id);

@@ -3,6 +3,7 @@
  * pipelining and chunking faults, DELE/QUIT semantics, and failures in the middle of a message.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
@@ -102,6 +103,29 @@ describe('RETR', () => {
       await c.quit();
     });
   }
+
+  test('refills the RETR window half a window at a time, in one write', async (t) => {
+    const s = await fake({ messages: corpus.slice(0, 40) });
+    const c = await connect(s);
+    // The client's writes, seen at the socket (the server here shares this process's event loop,
+    // so its reads merge writes made while it waited).
+    const writes: number[] = [];
+    const write = net.Socket.prototype.write;
+    t.after(() => void (net.Socket.prototype.write = write));
+    net.Socket.prototype.write = function (this: net.Socket, data: unknown, ...rest: unknown[]) {
+      const retrs = typeof data === 'string' ? (data.match(/^RETR /gm) ?? []).length : 0;
+      if (retrs > 0) writes.push(retrs);
+      return (write as (...a: unknown[]) => boolean).call(this, data, ...rest);
+    } as typeof write;
+    const ids = corpus.slice(0, 40).map((_, i) => i + 1);
+    const result = await c.retrieveMany(ids, async (_id, body) => void (await readAll(body)), { window: 16 });
+    net.Socket.prototype.write = write;
+    assert.deepEqual(result.retrieved, ids);
+    // 16 at first, then 8 at a time: not one write (one packet, one wake-up of the server) per message.
+    assert.deepEqual(writes, [16, 8, 8, 8]);
+    assert.ok(s.maxQueued <= 16, `at most a window in flight (max ${s.maxQueued} waiting)`);
+    await c.quit();
+  });
 
   test('without PIPELINING, one command at a time', async () => {
     const s = await fake({ messages: corpus.slice(0, 30), capabilities: ['UIDL', 'TOP', 'USER'], faults: { chunkSize: 50 } });
