@@ -46,6 +46,9 @@ const messages: Array<[string, Buffer]> = [
   ['8-bit and NUL bytes', Buffer.concat([bytes('A: b\r\n\r\n'), Buffer.from([0x00, 0xff, 0x80, 0x0d, 0x41, 0x00, 0x0d, 0x0a]), bytes('.\x00\r\n')])],
   ['CR alone and CR CR LF', bytes('A: b\r\n\r\nx\ry\r\r\n.\rz\r\n')],
   ['blank lines', bytes('\r\n\r\n\r\n')],
+  // Dots inside lines before a stuffed one: 7, 8 and 9 of them, around where the decoder stops
+  // looking at single dots and searches for LF-dot instead (see nextLfDot).
+  ['dotted lines before stuffed ones', bytes('A: b\r\n\r\n1.2.3.4.5.6.7.\r\n.a\r\n1.2.3.4.5.6.7.8.\r\n.b\r\n1.2.3.4.5.6.7.8.9.\r\n..\r\nx.y\r\n.\r\n')],
 ];
 
 describe('DotDecoder', () => {
