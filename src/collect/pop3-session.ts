@@ -66,9 +66,6 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
       }
       return;
     }
-    // Whether this session may delete anything: messages downloaded now are first seen now, so
-    // only known ones can be due, unless leaveOnServerDays is 0 (see quitEarly below).
-    const mayDelete = !anomaly.pauseDeletion && (c.leaveOnServerDays === 0 || [...journal.values()].some((e) => e.firstSeen + c.leaveOnServerDays * 86_400_000 <= Date.now()));
     const routing = routingOf(c, report.startedAt);
     let done = 0;
     opts.onProgress?.(0, todo.length);
@@ -84,16 +81,6 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
       await batcher.flush().catch(() => batcher.discard());
       throw err;
     }
-    // Nothing can be deleted this session: QUIT goes out now, while the last batches are made
-    // durable, instead of after. What the server does on QUIT (it records what was read, and may
-    // wait for a disk these batches keep busy: 0.14 s of idle at the end of bench/collect's session)
-    // then overlaps with our fsyncs. Without DELE, QUIT changes nothing that matters here.
-    let quitting: Promise<void> | null = null;
-    if (!mayDelete) {
-      quitSent = true;
-      quitting = client.quit();
-      quitting.catch(() => undefined);
-    }
     await batcher.flush();
     for (const r of result.refused) report.errors.push(`message ${r.id} (${ids.get(r.id)}): ${r.error.message}`);
 
@@ -108,12 +95,6 @@ export async function runPop3Session(deps: CollectDeps, c: CollectorConfig, mail
       else report.kept++;
     }
     if (anomaly.pauseDeletion) report.kept += due.splice(0).length;
-    if (quitting) {
-      // A known message whose days ran out during the session: deleted next time.
-      report.kept += due.splice(0).length;
-      await quitting;
-      return;
-    }
     // Before the first DELE: if QUIT's answer is lost, their absence next time is not another program's doing.
     if (due.length > 0) await deps.store.anomalies.deleSent(mailboxKey, due.map((d) => d.remoteId), Date.now());
     for (const d of due) await client.dele(d.id);
