@@ -212,8 +212,9 @@ export class Pop3Client {
   /**
    * Retrieves messages in order, keeping between half of `window` and `window` RETR commands in
    * flight when the server pipelines (one at a time otherwise). `onMessage` gets each body and
-   * must read it to its end before resolving. A message the server refuses with -ERR is reported in `refused` and the rest
-   * go on; a connection failure, or `onMessage` throwing, ends the session and rejects.
+   * must read it to its end before resolving. A message the server refuses with -ERR is reported
+   * in `refused` and the rest go on; a connection failure, or `onMessage` throwing, ends the
+   * session and rejects.
    */
   async retrieveMany(
     ids: readonly number[],
