@@ -6,17 +6,7 @@ import { BlobStore } from '../../src/blobs/blob-store.js';
 import { MailError } from '../../src/errors.js';
 import { tempDir } from '../helpers/context.js';
 import { filesUnder, storedBytes } from '../helpers/files.js';
-
-async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir();
-  try {
-    const blobs = new BlobStore(dir);
-    await blobs.init();
-    await run(blobs, dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withStore } from './with-store.js';
 
 const put = async (blobs: BlobStore, parts: string[]) => {
   const w = await blobs.create();

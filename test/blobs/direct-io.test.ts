@@ -3,21 +3,11 @@ import fs from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { BlobStore, type BlobWriter } from '../../src/blobs/blob-store.js';
+import type { BlobWriter } from '../../src/blobs/blob-store.js';
 import { ALIGN, DirectBuffers, PIECE_BYTES } from '../../src/blobs/direct-io.js';
 import { tempDir } from '../helpers/context.js';
 import { filesUnder } from '../helpers/files.js';
-
-async function withStore(run: (blobs: BlobStore, dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir();
-  try {
-    const blobs = new BlobStore(dir);
-    await blobs.init();
-    await run(blobs, dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withStore } from './with-store.js';
 
 /** Deterministic bytes that differ at every offset (a misplaced piece shows). */
 function pattern(length: number, seed: number): Buffer {
