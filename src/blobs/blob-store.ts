@@ -482,7 +482,7 @@ export class BlobWriter {
   /** @internal used by BlobStore.persist: the rest of the bytes written, then fsync'd and closed. */
   async sync(): Promise<void> {
     if (this.direct) {
-      await this.direct.finish();
+      await this.direct.end();
     } else if (this.bufferedBytes > 0 || (this.fd === null && !this.opening)) {
       if (!this.writeNow()) this.issue();
     }

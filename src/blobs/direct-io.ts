@@ -163,18 +163,14 @@ export class DirectFile {
   }
 
   /**
-   * No more bytes: the last piece starts on its way now (see the class's comment). A collector
-   * makes a batch durable only once the whole batch is downloaded; holding each message's last
-   * buffer until then kept dozens of them in use and made new ones allocated for every batch.
+   * No more bytes: the last piece starts on its way now (see the class's comment); resolves once
+   * every byte is written. Called as soon as a message ends, not at `persist`: a collector makes a
+   * batch durable only once the whole batch is downloaded, and holding each message's last buffer
+   * until then kept dozens of them in use and made new ones allocated for every batch.
    */
   end(): Promise<void> {
     this.ending ??= this.writeRest();
     return this.ending;
-  }
-
-  /** Every byte written (see `end`). */
-  async finish(): Promise<void> {
-    await this.end();
   }
 
   private async writeRest(): Promise<void> {
@@ -226,7 +222,7 @@ export class DirectFile {
       throw err;
     }
     const writing = writeWhole(this.fd, piece, length, at).finally(() => this.buffers.give(piece));
-    // Its failure is reported where it is awaited (the next piece, finish); this only keeps it from counting as unhandled.
+    // Its failure is reported where it is awaited (the next piece, end); this only keeps it from counting as unhandled.
     writing.catch(() => undefined);
     this.writing = writing;
   }
