@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { startFakePop3 } from '../fixtures/fake-pop3-server.js';
 import { tempDir } from '../helpers/context.js';
 import { bundledCli } from '../helpers/bundle.js';
-import { run } from '../helpers/cli.js';
+import { run, spawnArgs } from '../helpers/cli.js';
 import { collectorYaml, office } from './helpers.js';
 
 function bigMessage(bytes: number): Buffer {
@@ -34,7 +34,8 @@ describe('collector memory', () => {
       await writeFile(file, office + 'collectors:\n' + collectorYaml({ name: 'isp', protocol: 'pop3', port: server.port, user: 'isp', password: 'pw', routing: { mode: 'user', target: 'bob' } }));
       assert.equal((await run(data, ['config', 'apply', file])).code, 0);
       // As bin/postroom.js runs it (same V8 flag).
-      const child = spawn(process.execPath, ['--max-semi-space-size=4', bundle, 'collect'], { env: { ...process.env, POSTROOM_DATA: data }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const [argv, env] = spawnArgs(data, ['collect'], { bundle });
+      const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));

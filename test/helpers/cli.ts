@@ -20,7 +20,8 @@ export interface Command {
   bundle?: string;
 }
 
-function spawnArgs(dataDir: string, args: string[], command: Command): [string[], NodeJS.ProcessEnv] {
+/** Node's arguments and environment for running `postroom ARGS` on `dataDir` (for a test that spawns it itself). */
+export function spawnArgs(dataDir: string, args: string[], command: Command = {}): [string[], NodeJS.ProcessEnv] {
   if (command.bundle) return [['--max-semi-space-size=4', command.bundle, ...args], { ...process.env, POSTROOM_DATA: dataDir }];
   return [[BIN, ...args], { ...process.env, POSTROOM_DATA: dataDir, POSTROOM_FROM_SOURCE: '1' }];
 }
